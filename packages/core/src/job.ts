@@ -1,0 +1,74 @@
+import { JobBuildError } from './errors.js';
+import { StreamEnvironment } from './environment.js';
+import { toMillis, type Duration } from './duration.js';
+import type { ErrorPolicy, JobConfig, LogicalPlan } from './plan.js';
+import { finishPlan } from './planner.js';
+
+/** Options of `defineJob`; `millrace run` flags override them. */
+export interface JobOptions {
+  readonly parallelism?: number;
+  /** Key groups; fixed for the life of the job (state is stored per key group). Default 128. */
+  readonly maxParallelism?: number;
+  readonly batchSize?: number;
+  /** Periodic checkpoints; omit for on-demand only. */
+  readonly checkpointInterval?: Duration;
+  /** Default error policy: `'fail'` (default) fails the job; `'skip'` sends the record to `env.deadLetters()`. */
+  readonly errorPolicy?: ErrorPolicy;
+}
+
+/**
+ * A job: a name and a function that builds its plan. Export it as the default export of a module (a job file), so
+ * that worker threads can import the module and rebuild the same plan.
+ */
+export interface JobDefinition {
+  readonly name: string;
+  readonly options: JobOptions;
+  /** Builds the logical plan; `overrides` replace options (e.g. from the command line). Throws `JobBuildError`. */
+  plan(overrides?: JobOptions): LogicalPlan;
+}
+
+/** Resolves options to a complete config, checking each value. */
+export function resolveConfig(options: JobOptions): JobConfig {
+  const positiveInt = (v: number | undefined, d: number, what: string): number => {
+    if (v === undefined) return d;
+    if (!Number.isInteger(v) || v < 1) throw new JobBuildError(`${what} must be a positive integer, got ${v}`);
+    return v;
+  };
+  const parallelism = positiveInt(options.parallelism, 1, 'parallelism');
+  const maxParallelism = positiveInt(options.maxParallelism, 128, 'maxParallelism');
+  if (parallelism > maxParallelism) throw new JobBuildError(`parallelism ${parallelism} exceeds maxParallelism (key groups) ${maxParallelism}`);
+  const policy = options.errorPolicy ?? 'fail';
+  if (policy !== 'fail' && policy !== 'skip') throw new JobBuildError(`errorPolicy must be 'fail' or 'skip', got '${String(policy)}'`);
+  return {
+    parallelism,
+    maxParallelism,
+    batchSize: positiveInt(options.batchSize, 1024, 'batchSize'),
+    checkpointIntervalMs: options.checkpointInterval === undefined ? undefined : toMillis(options.checkpointInterval, 'checkpointInterval'),
+    errorPolicy: policy,
+  };
+}
+
+/**
+ * Defines a job.
+ *
+ * ```ts
+ * export default defineJob('fraud-detection', (env) => { env.fromSource(…).keyBy(…).window(…).aggregate(…).sinkTo(…) });
+ * ```
+ */
+export function defineJob(name: string, build: (env: StreamEnvironment) => void, options: JobOptions = {}): JobDefinition {
+  if (!name) throw new JobBuildError('defineJob needs a non-empty job name');
+  return {
+    name,
+    options,
+    plan(overrides?: JobOptions): LogicalPlan {
+      const env = new StreamEnvironment(name, resolveConfig({ ...options, ...overrides }));
+      try {
+        build(env);
+      } catch (e) {
+        if (e instanceof JobBuildError) throw e;
+        throw new JobBuildError(`job '${name}': the build function threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      return finishPlan(env.toPlan());
+    },
+  };
+}

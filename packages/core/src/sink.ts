@@ -1,0 +1,37 @@
+import type { Clock } from './clock.js';
+
+/** What a writer knows about where it runs. */
+export interface SinkWriterContext {
+  readonly jobName: string;
+  /** The sink step's uid. */
+  readonly uid: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The runtime half of a sink for one subtask, two-phase for exactly-once:
+ * `write` batches; at a checkpoint barrier `preCommit` flushes and returns committables (e.g. pending file names,
+ * transaction ids), which go into the checkpoint; after the checkpoint completes `commit` makes them visible.
+ * `commit` must be idempotent: after a crash it is called again, on restore, with the committables of the last
+ * completed checkpoint. `finish` is called at end of input, before the final checkpoint.
+ */
+export interface SinkWriter<T, C = unknown> {
+  write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void>;
+  preCommit?(checkpointId: number): C[] | Promise<C[]>;
+  commit?(committables: readonly C[]): void | Promise<void>;
+  /** Writer state other than committables (rarely needed), plain JSON data. */
+  snapshot?(checkpointId: number): unknown;
+  /** Called before any write when resuming; then `commit` is called with the restored committables. */
+  restore?(state: unknown): void | Promise<void>;
+  finish?(): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+/** A destination for records: what `sinkTo` takes. */
+export interface Sink<T> {
+  readonly description: string;
+  createWriter(ctx: SinkWriterContext): SinkWriter<T>;
+}

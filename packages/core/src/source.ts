@@ -1,0 +1,58 @@
+import type { Clock } from './clock.js';
+
+/** A batch of records read from one split of a source. */
+export interface SourceBatch<T> {
+  readonly values: readonly T[];
+  /** Timestamps the source attached (e.g. Kafka record timestamps), one per value. */
+  readonly timestamps?: readonly number[];
+  /**
+   * The split (e.g. `'transactions-3'`) the records came from. Watermarks are generated per split and the source
+   * emits their minimum; omit for single-split sources.
+   */
+  readonly split?: string;
+}
+
+/** What a reader knows about where it runs. */
+export interface SourceReaderContext {
+  readonly jobName: string;
+  /** The source step's uid. */
+  readonly uid: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly clock: Clock;
+  /** Aborted when the job stops; long waits should end then. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The runtime half of a source for one subtask. Call order: `restore?` (when resuming), then `next` repeatedly;
+ * `snapshot` between two `next` calls at a checkpoint barrier; `notifyCheckpointComplete` after the checkpoint
+ * completed; `close` once.
+ */
+export interface SourceReader<T> {
+  /**
+   * The next batch, `null` at end of input (bounded sources only), or a promise of either. At most `maxRecords`
+   * values. An unbounded source may keep the promise pending until records arrive; the engine keeps running timers
+   * and checkpoints meanwhile and calls `next` again only after it settled.
+   */
+  next(maxRecords: number): SourceBatch<T> | null | Promise<SourceBatch<T> | null>;
+  /** The position after the last record returned by `next`, as plain JSON data (offsets, split cursors). */
+  snapshot(checkpointId: number): unknown;
+  /** Continues after `position`, which a `snapshot` of the same source returned. */
+  restore?(position: unknown): void | Promise<void>;
+  /** The checkpoint that recorded a position completed (e.g. commit offsets to a consumer group). Idempotent. */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+/**
+ * A source of records: what `env.fromSource` takes. Connectors implement it; the engine creates one reader per
+ * subtask. A source whose readers can `restore` a position is replayable, which exactly-once checkpoints need.
+ */
+export interface Source<T> {
+  /** A short description for `explain()`, e.g. `kafka(transactions)`. */
+  readonly description: string;
+  /** True when the input ends (files, arrays, bounded Kafka). */
+  readonly bounded: boolean;
+  createReader(ctx: SourceReaderContext): SourceReader<T>;
+}
