@@ -1,0 +1,175 @@
+import { CheckpointError, type Clock, type FileSystem, type JobDefinition, type JobOptions, type LogicalPlan } from '@millrace/core';
+import { CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
+import { LocalFileSystem } from '../local-filesystem.js';
+import { SystemClock } from '../system-clock.js';
+import { JobRuntime, type CheckpointInfo, type ConnectorOverrides, type OperatorMetricsRow } from './job-runtime.js';
+
+/** Options of {@link runJob}. */
+export interface RunOptions {
+  /** Replaces options of the job definition (parallelism, checkpoint interval, …). */
+  readonly overrides?: JobOptions;
+  /** Where checkpoints go: a local directory, or a FileSystem and a directory on it. */
+  readonly checkpoints?: string | { readonly fs: FileSystem; readonly dir: string; readonly retain?: number };
+  /** Restore from the newest completed checkpoint in `checkpoints` (`'latest'`), or from a checkpoint/savepoint path. */
+  readonly restore?: 'latest' | string;
+  /** The clock; tests pass a manual one. */
+  readonly clock?: Clock;
+  /** Ends the job (like `cancel()`) when aborted. */
+  readonly signal?: AbortSignal;
+  /** In-memory replacements of sources and sinks by uid. */
+  readonly connectors?: ConnectorOverrides;
+}
+
+/** How a job ended. */
+export interface JobResult {
+  readonly jobName: string;
+  readonly status: 'finished' | 'cancelled';
+  /** Records read from all sources. */
+  readonly recordsRead: number;
+  readonly durationMs: number;
+  readonly checkpoints: number;
+  readonly metrics: OperatorMetricsRow[];
+}
+
+/**
+ * A running job. `done` settles when a bounded job finishes (all sinks committed), when it is cancelled, or with the
+ * error that failed it.
+ */
+export interface JobHandle extends AsyncDisposable {
+  readonly jobName: string;
+  readonly done: Promise<JobResult>;
+  /** Takes a checkpoint now; resolves when it completed (written, then committed). */
+  checkpoint(): Promise<CheckpointInfo>;
+  /** Takes a savepoint: a checkpoint that is kept and can start a changed job (by uid). */
+  savepoint(): Promise<CheckpointInfo>;
+  /** Stops reading, without committing anything after the last completed checkpoint. */
+  cancel(): Promise<JobResult>;
+  /** Per-operator, per-subtask metrics. */
+  metrics(): OperatorMetricsRow[];
+}
+
+const YIELD_EVERY = 64;
+
+/**
+ * Runs a job in this thread: one read loop per source subtask, the rest of the job synchronously inside them,
+ * periodic checkpoints on the job's clock. Returns at once; await `handle.done`.
+ */
+export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}): JobHandle {
+  const plan = 'plan' in job ? job.plan(opts.overrides) : job;
+  const clock = opts.clock ?? new SystemClock();
+  const storage =
+    opts.checkpoints === undefined ? undefined
+    : typeof opts.checkpoints === 'string' ? new CheckpointStorage(new LocalFileSystem(opts.checkpoints), `/${plan.jobName}`)
+    : new CheckpointStorage(opts.checkpoints.fs, `${opts.checkpoints.dir}/${plan.jobName}`, opts.checkpoints.retain);
+  const rt = new JobRuntime(plan, clock, storage, opts.connectors);
+  const startedAt = clock.now();
+  let cancelled = false;
+  let stopPeriodic: (() => void) | undefined;
+
+  const result = (status: JobResult['status']): JobResult => ({
+    jobName: plan.jobName,
+    status,
+    recordsRead: rt.sources.reduce((n, s) => n + s.recordsRead, 0),
+    durationMs: clock.now() - startedAt,
+    checkpoints: rt.checkpointsCompleted,
+    metrics: rt.metrics(),
+  });
+
+  const failed = new Promise<never>((_, reject) => { rt.onFailure = reject; });
+  failed.catch(() => {});
+
+  const schedulePeriodic = (): void => {
+    const every = plan.config.checkpointIntervalMs;
+    if (every === undefined || cancelled || rt.isFinished) return;
+    stopPeriodic = clock.schedule(clock.now() + every, () => {
+      rt.triggerCheckpoint().catch((e) => { if (!(e instanceof CheckpointError && /in progress/.test(e.message))) rt.fail(e); }).finally(schedulePeriodic);
+    });
+  };
+
+  const readLoop = async (i: number): Promise<void> => {
+    const d = rt.sources[i]!;
+    let n = 0;
+    while (!cancelled && rt.failed === undefined) {
+      let r = d.reader.next(plan.config.batchSize);
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        r = await Promise.race([r as Promise<null>, failed]);
+      } else if (++n % YIELD_EVERY === 0) {
+        // Let timers (checkpoints, processing time) run between long runs of synchronous batches.
+        await new Promise<void>((res) => setImmediate(res));
+      }
+      if (cancelled || rt.failed !== undefined) return;
+      const batch = r as Awaited<typeof r>;
+      d.checkIdleness(clock.now());
+      if (batch === null) {
+        d.end();
+        return;
+      }
+      d.emit(batch);
+      await rt.drainWrites();
+    }
+  };
+
+  const done = (async (): Promise<JobResult> => {
+    try {
+      if (opts.restore !== undefined) {
+        if (!storage) throw new CheckpointError('restore needs checkpoint storage: pass checkpoints: <dir>');
+        const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
+        if (cp) await rt.restore(cp);
+        else if (opts.restore !== 'latest') throw new CheckpointError(`no checkpoint at ${opts.restore}`);
+      }
+      schedulePeriodic();
+      await Promise.race([Promise.all(rt.sources.map((_, i) => readLoop(i))), failed]);
+      if (rt.failed !== undefined) throw rt.failed;
+      if (cancelled) return result('cancelled');
+      await rt.commitFinal();
+      return result('finished');
+    } catch (e) {
+      rt.fail(e);
+      throw e;
+    } finally {
+      stopPeriodic?.();
+      await rt.close();
+    }
+  })();
+  done.catch(() => {});
+
+  opts.signal?.addEventListener('abort', () => { cancelled = true; }, { once: true });
+
+  const handle: JobHandle = {
+    jobName: plan.jobName,
+    done,
+    checkpoint: () => rt.triggerCheckpoint(false),
+    savepoint: () => rt.triggerCheckpoint(true),
+    async cancel() {
+      cancelled = true;
+      rt.stopTimers();
+      try {
+        return await done;
+      } catch {
+        return result('cancelled');
+      }
+    },
+    metrics: () => rt.metrics(),
+    async [Symbol.asyncDispose]() {
+      await handle.cancel();
+    },
+  };
+  return handle;
+}
+
+/** Formats metrics as a compact table (printed at the end of bounded jobs by `millrace run`). */
+export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
+  const head = ['operator', 'subtask', 'in', 'out', 'late', 'dead', 'watermark'];
+  const data = rows.map((r) => [
+    r.name.length > 48 ? `${r.name.slice(0, 45)}...` : r.name,
+    String(r.subtask),
+    String(r.recordsIn),
+    String(r.recordsOut),
+    String(r.lateRecordsDropped + r.lateRecordsToSideOutput),
+    String(r.deadLetters),
+    r.watermark === Number.POSITIVE_INFINITY ? 'end' : r.watermark === Number.NEGATIVE_INFINITY ? '-' : String(r.watermark),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), ...data.map(line)].join('\n');
+}

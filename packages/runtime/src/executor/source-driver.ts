@@ -1,0 +1,156 @@
+import { MAX_WATERMARK, MIN_WATERMARK, type Source, type SourceBatch, type SourceReader, type WatermarkGenerator, type WatermarkStrategy } from '@millrace/core';
+import { NO_TIMESTAMP } from '../record-batch.js';
+import type { Subtask } from './subtask.js';
+
+interface SplitState {
+  generator: WatermarkGenerator<unknown> | undefined;
+  /** Highest watermark emitted for the split (restored from checkpoints, never goes back). */
+  watermark: number;
+  lastActive: number;
+  idle: boolean;
+}
+
+/** The position a source subtask stores in a checkpoint. */
+export interface SourcePosition {
+  readonly position: unknown;
+  readonly splits: Record<string, number>;
+}
+
+/**
+ * Drives one source subtask: assigns timestamps, generates watermarks per split (the source's watermark is the
+ * minimum over its active splits; a split idle for the strategy's idleness timeout stops holding it back), and
+ * records the reader's position at barriers. Used by the executor's read loop and by test drivers that push records.
+ */
+export class SourceDriver {
+  private readonly splits = new Map<string, SplitState>();
+  private emitted = MIN_WATERMARK;
+  private idle = false;
+  private readonly timestampBuf: number[] = [];
+  recordsRead = 0;
+
+  constructor(
+    readonly subtask: Subtask,
+    readonly source: Source<unknown>,
+    readonly reader: SourceReader<unknown>,
+    private readonly strategy: WatermarkStrategy<unknown> | undefined,
+  ) {
+    subtask.operatorState = (id) => ({ position: reader.snapshot(id), splits: Object.fromEntries([...this.splits].map(([k, s]) => [k, s.watermark])) } satisfies SourcePosition);
+  }
+
+  /** Restores the reader's position and the splits' watermarks, and re-emits the watermark reached before. */
+  async restore(pos: SourcePosition): Promise<void> {
+    await this.reader.restore?.(pos.position);
+    const now = this.subtask.ctx.clock.now();
+    for (const [split, wm] of Object.entries(pos.splits)) {
+      this.splits.set(split, { generator: this.strategy?.createGenerator(), watermark: wm, lastActive: now, idle: false });
+    }
+    this.advanceWatermark();
+  }
+
+  private split(name: string): SplitState {
+    let s = this.splits.get(name);
+    if (!s) this.splits.set(name, (s = { generator: this.strategy?.createGenerator(), watermark: MIN_WATERMARK, lastActive: this.subtask.ctx.clock.now(), idle: false }));
+    return s;
+  }
+
+  /** Sends a batch read from the source down the chain, then the watermark it leads to. */
+  emit(batch: SourceBatch<unknown>, explicitTimestamps?: readonly number[]): void {
+    const values = batch.values;
+    const n = values.length;
+    if (n === 0) return;
+    this.recordsRead += n;
+    const s = this.split(batch.split ?? '');
+    s.lastActive = this.subtask.ctx.clock.now();
+    s.idle = false;
+    if (this.idle) this.idle = false;
+    const given = explicitTimestamps ?? batch.timestamps;
+    const ts = this.timestampBuf;
+    ts.length = n;
+    const assign = this.strategy?.timestampAssigner;
+    const gen = s.generator;
+    for (let i = 0; i < n; i++) {
+      const t0 = given ? given[i]! : NO_TIMESTAMP;
+      let t = t0;
+      if (assign) {
+        try {
+          t = assign(values[i], t0 === t0 ? t0 : undefined);
+          if (typeof t !== 'number' || t !== t) throw new TypeError(`the timestamp assigner returned ${String(t)}, not a number`);
+        } catch (e) {
+          ts[i] = NO_TIMESTAMP;
+          this.subtask.ctx.failRecord(this.subtask.headNode, values[i], t0, e);
+          continue;
+        }
+      } else if (this.strategy && t0 !== t0) {
+        this.subtask.ctx.failRecord(this.subtask.headNode, values[i], t0, new TypeError('the watermark strategy has no timestamp assigner (withTimestamp) and the source attached no timestamp'));
+        ts[i] = NO_TIMESTAMP;
+        continue;
+      }
+      ts[i] = t;
+      gen?.onEvent(values[i], t);
+    }
+    // Records whose timestamp could not be assigned went to dead letters (or failed the job); drop them here.
+    let vals: readonly unknown[] = values;
+    let count = n;
+    if (this.strategy) {
+      let w = 0;
+      let filtered: unknown[] | undefined;
+      for (let i = 0; i < n; i++) {
+        if (ts[i] !== ts[i]) { filtered ??= values.slice(0, i); continue; }
+        if (filtered) { filtered.push(values[i]); ts[w] = ts[i]!; }
+        w++;
+      }
+      if (filtered) { vals = filtered; count = w; }
+    }
+    this.subtask.onBatch(vals, ts, count);
+    this.subtask.flushSides();
+    if (gen) {
+      const wm = gen.currentWatermark();
+      if (wm > s.watermark) s.watermark = wm;
+    }
+    this.advanceWatermark();
+  }
+
+  /** Forces a split's watermark forward (test drivers, and sources that know their event time). */
+  forceWatermark(watermark: number, split = ''): void {
+    const s = this.split(split);
+    if (watermark > s.watermark) s.watermark = watermark;
+    s.idle = false;
+    this.idle = false;
+    this.advanceWatermark();
+  }
+
+  /** Marks splits idle that had no records for the idleness timeout; returns true when the watermark moved. */
+  checkIdleness(now: number): void {
+    const timeout = this.strategy?.idlenessMs;
+    if (timeout === undefined) return;
+    for (const s of this.splits.values()) if (!s.idle && now - s.lastActive >= timeout) s.idle = true;
+    if (this.splits.size > 0 && [...this.splits.values()].every((s) => s.idle)) {
+      if (!this.idle) {
+        this.idle = true;
+        this.subtask.main?.broadcast({ kind: 'idle' });
+      }
+      return;
+    }
+    this.advanceWatermark();
+  }
+
+  private advanceWatermark(): void {
+    if (!this.strategy) return;
+    let min = MAX_WATERMARK;
+    let any = false;
+    for (const s of this.splits.values()) {
+      if (s.idle) continue;
+      any = true;
+      if (s.watermark < min) min = s.watermark;
+    }
+    if (!any || min <= this.emitted) return;
+    this.emitted = min;
+    this.subtask.onWatermark(min);
+  }
+
+  /** End of input: the watermark jumps to the maximum, every window fires, end passes downstream. */
+  end(): void {
+    this.subtask.onWatermark(MAX_WATERMARK);
+    this.subtask.finish();
+  }
+}

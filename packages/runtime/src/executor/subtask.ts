@@ -1,0 +1,340 @@
+import { DEAD_LETTERS, MAX_WATERMARK, MIN_WATERMARK, type Clock, type ErrorPolicy, type Key, type KeySelector, type PlanNode, type SinkWriter } from '@millrace/core';
+import type { Chain } from '@millrace/core';
+import { keyGroupRange, type KeyGroupRange } from '../key-groups.js';
+import { compileChain, type CompiledChain } from '../operators/chain.js';
+import { FastWindowOperator } from '../operators/fast-window-operator.js';
+import { KeyedProcessOperator } from '../operators/keyed-process-operator.js';
+import { recordFailureHandler, type Operator, type OperatorContext, type OperatorMetrics, type OperatorSnapshot, type Output } from '../operators/operator.js';
+import { RollingAggregateOperator } from '../operators/rolling-operator.js';
+import { WindowOperator } from '../operators/window-operator.js';
+import { RecordBatch } from '../record-batch.js';
+import { WatermarkValve } from '../watermark-valve.js';
+import type { ChannelMessage, ChannelReceiver } from './channel-message.js';
+import type { Router } from './routing.js';
+
+/** What a subtask reports to the checkpoint coordinator at a barrier. */
+export interface SubtaskAck {
+  readonly snapshot: OperatorSnapshot;
+  /** Sink committables, possibly still being produced (a sink's pre-commit may do I/O). */
+  readonly committables: Promise<readonly unknown[]> | undefined;
+}
+
+/** Hooks a subtask calls into its executor. */
+export interface SubtaskHost {
+  readonly clock: Clock;
+  readonly jobName: string;
+  readonly maxParallelism: number;
+  readonly errorPolicy: ErrorPolicy;
+  /** Nodes whose dead letters have a consumer. */
+  hasDeadLetterConsumer(node: PlanNode): boolean;
+  /** Calls `subtask.onProcessingTime` once the clock reaches `timestamp`. */
+  requestProcessingTime(subtask: Subtask, timestamp: number): void;
+  /** A barrier passed this subtask. */
+  acknowledge(subtask: Subtask, checkpointId: number, ack: SubtaskAck): void;
+  /** The subtask saw end of input on all channels and finished. */
+  finished(subtask: Subtask): void;
+  /** A sink's write returned a promise (backpressure): the sources wait for it before reading on. */
+  pending(p: Promise<unknown>): void;
+}
+
+/** Metrics of one subtask. */
+export interface SubtaskMetrics extends OperatorMetrics {
+  batchesIn: number;
+  watermark: number;
+}
+
+/**
+ * One parallel instance of a chain: an optional head operator (keyed process, window, rolling aggregate), the chain's
+ * stateless steps as one compiled loop, and an optional sink writer at the end. Receives channel messages, keeps a
+ * {@link WatermarkValve} over its input channels, aligns checkpoint barriers (an input that delivered barrier n is
+ * held back until every input did), and sends results through routers per output.
+ */
+export class Subtask implements ChannelReceiver {
+  readonly metrics: SubtaskMetrics = { recordsIn: 0, recordsOut: 0, lateRecordsDropped: 0, lateRecordsToSideOutput: 0, deadLetters: 0, batchesIn: 0, watermark: MIN_WATERMARK };
+  readonly range: KeyGroupRange;
+  readonly head: Operator | undefined;
+  readonly headNode: PlanNode;
+  readonly sinkNode: PlanNode | undefined;
+  sinkWriter: SinkWriter<unknown> | undefined;
+  private readonly compiled: CompiledChain | undefined;
+  private readonly valve: WatermarkValve;
+  private readonly ended: boolean[];
+  private endedCount = 0;
+  private isFinished = false;
+  /** Main-output router and side-output routers keyed `${nodeId}:${tag}`. */
+  main: Router | undefined;
+  readonly sides = new Map<string, Router>();
+  private readonly headOut = new RecordBatch();
+  private readonly chainOut = new RecordBatch();
+  private readonly sideBufs = new Map<string, RecordBatch>();
+  // Barrier alignment.
+  private aligning: number | undefined;
+  private readonly blocked: boolean[];
+  private readonly held: Array<[number, ChannelMessage]> = [];
+  private readonly receivedBarrier: boolean[];
+  readonly ctx: OperatorContext;
+  private lastWatermarkOut = MIN_WATERMARK;
+  /** Non-keyed state to snapshot at a barrier (a source's position). */
+  operatorState: ((checkpointId: number) => unknown) | undefined;
+  /** The state at end of input, acknowledged by checkpoints taken after the subtask finished. */
+  finalSnapshot: OperatorSnapshot = {};
+
+  constructor(
+    readonly chain: Chain,
+    readonly index: number,
+    readonly channels: number,
+    private readonly host: SubtaskHost,
+    /** The key selector of the head's hash input, for keyed heads. */
+    keySelector: KeySelector<unknown, Key> | undefined,
+  ) {
+    this.range = keyGroupRange(index, chain.parallelism, host.maxParallelism);
+    this.valve = new WatermarkValve(channels);
+    this.ended = new Array<boolean>(channels).fill(false);
+    this.blocked = new Array<boolean>(channels).fill(false);
+    this.receivedBarrier = new Array<boolean>(channels).fill(false);
+    const nodes = chain.nodes;
+    this.headNode = nodes[0]!;
+    const last = nodes[nodes.length - 1]!;
+    this.sinkNode = last.spec.kind === 'sink' ? last : undefined;
+    const output: Output = {
+      emit: (v, t) => this.headOut.push(v, t),
+      emitSide: (tag, v, t, from) => this.side(tag, v, t, from ?? this.headNode),
+    };
+    this.ctx = {
+      node: this.headNode,
+      jobName: host.jobName,
+      subtaskIndex: index,
+      parallelism: chain.parallelism,
+      maxParallelism: host.maxParallelism,
+      keyGroupRange: this.range,
+      clock: host.clock,
+      output,
+      metrics: this.metrics,
+      requestProcessingTime: (t) => host.requestProcessingTime(this, t),
+      failRecord: recordFailureHandler(host.errorPolicy, output, this.metrics, (n) => host.hasDeadLetterConsumer(n)),
+    };
+    const k = this.headNode.spec.kind;
+    let statelessFrom = 0;
+    if (k === 'keyed-process' || k === 'window' || k === 'rolling') {
+      if (!keySelector) throw new Error(`step '${this.headNode.name}' needs a keyed input`);
+      this.head =
+        k === 'keyed-process' ? new KeyedProcessOperator(this.ctx, keySelector)
+        : k === 'rolling' ? new RollingAggregateOperator(this.ctx, keySelector)
+        : FastWindowOperator.supports(this.headNode.spec) ? new FastWindowOperator(this.ctx, keySelector)
+        : new WindowOperator(this.ctx, keySelector);
+      statelessFrom = 1;
+    } else if (k === 'source') {
+      statelessFrom = 1;
+    }
+    const stateless = nodes.slice(statelessFrom, this.sinkNode ? nodes.length - 1 : nodes.length);
+    this.compiled = stateless.length > 0 ? compileChain(stateless, this.ctx, `${chain.nodes[0]!.uid}-${index}`) : undefined;
+  }
+
+  get finished(): boolean {
+    return this.isFinished;
+  }
+
+  /** The watermark that passed this subtask last. */
+  get watermark(): number {
+    return this.lastWatermarkOut;
+  }
+
+  private side(tag: string, value: unknown, timestamp: number, from: PlanNode): void {
+    const key = `${from.id}:${tag}`;
+    let b = this.sideBufs.get(key);
+    if (!b) this.sideBufs.set(key, (b = new RecordBatch()));
+    b.push(value, timestamp);
+  }
+
+  receive(channel: number, m: ChannelMessage): void {
+    if (this.blocked[channel]) {
+      this.held.push([channel, m.kind === 'batch' ? { kind: 'batch', batch: copyBatch(m.batch) } : m]);
+      return;
+    }
+    switch (m.kind) {
+      case 'batch':
+        this.valve.markActive(channel);
+        this.onBatch(m.batch.values, m.batch.timestamps, m.batch.length);
+        return;
+      case 'watermark': {
+        const wm = this.valve.update(channel, m.watermark);
+        if (wm !== undefined) this.onWatermark(wm);
+        return;
+      }
+      case 'idle': {
+        const wm = this.valve.markIdle(channel);
+        if (wm !== undefined) this.onWatermark(wm);
+        return;
+      }
+      case 'barrier':
+        this.onBarrier(channel, m.checkpointId);
+        return;
+      case 'end':
+        this.onEnd(channel);
+        return;
+    }
+  }
+
+  /** Records entering the chain (after the head operator, or directly for heads without an operator). */
+  onBatch(values: readonly unknown[], timestamps: readonly number[], count: number): void {
+    this.metrics.batchesIn++;
+    if (this.head) {
+      this.head.processBatch({ values: values as unknown[], timestamps: timestamps as number[], length: count } as RecordBatch);
+      this.flushHead();
+    } else {
+      this.metrics.recordsIn += count;
+      this.runChain(values, timestamps, count);
+    }
+    this.flushSides();
+    if (this.compiled?.watermark) this.emitWatermark(this.compiled.watermark());
+  }
+
+  /** Pushes what the head emitted through the rest of the chain. */
+  flushHead(): void {
+    const b = this.headOut;
+    if (b.length === 0) return;
+    this.runChain(b.values, b.timestamps, b.length);
+    b.clear();
+  }
+
+  private runChain(values: readonly unknown[], timestamps: readonly number[], count: number): void {
+    let v = values;
+    let t = timestamps;
+    let n = count;
+    if (this.compiled) {
+      const out = this.chainOut;
+      this.compiled.run(values, timestamps, count, out);
+      v = out.values;
+      t = out.timestamps;
+      n = out.length;
+    }
+    if (n > 0) {
+      if (this.sinkWriter) {
+        const r = this.sinkWriter.write(v, t, n);
+        if (r && typeof (r as Promise<void>).then === 'function') this.host.pending(r as Promise<void>);
+      } else if (this.main) {
+        this.main.send(v, t, n, (val, ts, e) => this.ctx.failRecord(this.keyedConsumerNode(), val, ts, e));
+      }
+      if (!this.head) this.metrics.recordsOut += n;
+    }
+    if (this.compiled) this.chainOut.clear();
+  }
+
+  private keyedConsumerNode(): PlanNode {
+    return this.chain.nodes[this.chain.nodes.length - 1]!;
+  }
+
+  flushSides(): void {
+    if (this.sideBufs.size === 0) return;
+    for (const [key, b] of this.sideBufs) {
+      if (b.length === 0) continue;
+      const r = this.sides.get(key);
+      if (r) r.send(b.values, b.timestamps, b.length, (val, ts, e) => this.ctx.failRecord(this.headNode, val, ts, e));
+      else if (key.endsWith(`:${DEAD_LETTERS.id}`)) throw new Error(`dead letters of ${key} have no consumer`);
+      b.clear();
+    }
+  }
+
+  /** The combined watermark advanced. */
+  onWatermark(wm: number): void {
+    if (this.head) {
+      this.head.processWatermark(wm);
+      this.flushHead();
+      this.flushSides();
+    }
+    this.metrics.watermark = wm;
+    // A chain with its own timestamps step generates the watermarks downstream sees (end of input still passes).
+    if (this.compiled?.watermark && wm !== MAX_WATERMARK) {
+      this.emitWatermark(this.compiled.watermark());
+      return;
+    }
+    this.emitWatermark(wm);
+  }
+
+  /** Sends a watermark downstream if it advances. */
+  emitWatermark(wm: number): void {
+    if (wm <= this.lastWatermarkOut) return;
+    this.lastWatermarkOut = wm;
+    const msg: ChannelMessage = { kind: 'watermark', watermark: wm };
+    this.main?.broadcast(msg);
+    for (const r of this.sides.values()) r.broadcast(msg);
+  }
+
+  /** Processing time reached a time the head asked for. */
+  onProcessingTime(now: number): void {
+    if (!this.head?.onProcessingTime || this.isFinished) return;
+    this.head.onProcessingTime(now);
+    this.flushHead();
+    this.flushSides();
+  }
+
+  private onBarrier(channel: number, id: number): void {
+    if (this.aligning === undefined) {
+      this.aligning = id;
+      this.receivedBarrier.fill(false);
+    } else if (id !== this.aligning) {
+      throw new Error(`subtask ${this.headNode.name}#${this.index} got barrier ${id} while aligning ${this.aligning}`);
+    }
+    this.receivedBarrier[channel] = true;
+    this.blocked[channel] = true;
+    for (let c = 0; c < this.channels; c++) if (!this.receivedBarrier[c] && !this.ended[c]) return;
+    this.aligning = undefined;
+    this.checkpoint(id);
+    this.blocked.fill(false);
+    const held = this.held.splice(0);
+    for (const [c, m] of held) this.receive(c, m);
+  }
+
+  /** Snapshots this subtask at barrier `id` and forwards the barrier. */
+  checkpoint(id: number): void {
+    const snapshot = this.head?.snapshot() ?? {};
+    const committables = this.sinkWriter?.preCommit ? Promise.resolve().then(() => this.sinkWriter!.preCommit!(id)) : undefined;
+    const operatorState = this.operatorState?.(id) ?? this.sinkWriter?.snapshot?.(id);
+    this.host.acknowledge(this, id, { snapshot: operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState }, committables });
+    const msg: ChannelMessage = { kind: 'barrier', checkpointId: id };
+    this.main?.broadcast(msg);
+    for (const r of this.sides.values()) r.broadcast(msg);
+  }
+
+  private onEnd(channel: number): void {
+    if (this.ended[channel]) return;
+    this.ended[channel] = true;
+    this.endedCount++;
+    const wm = this.valve.finish(channel);
+    if (wm !== undefined) this.onWatermark(wm);
+    if (this.aligning !== undefined) {
+      // An input that ended no longer holds the barrier back.
+      let done = true;
+      for (let c = 0; c < this.channels; c++) if (!this.receivedBarrier[c] && !this.ended[c]) done = false;
+      if (done) this.onBarrier(channel, this.aligning);
+    }
+    if (this.endedCount === this.channels) this.finish();
+  }
+
+  /** All inputs ended (or, for a source, the reader did): fire what is left and pass end of input on. */
+  finish(): void {
+    if (this.isFinished) return;
+    if (this.head?.endInput) {
+      this.head.endInput();
+      this.flushHead();
+      this.flushSides();
+    }
+    this.isFinished = true;
+    // What later checkpoints record for this subtask (a finished source keeps its end position, so a restore does not replay it).
+    const snapshot = this.head?.snapshot() ?? {};
+    const operatorState = this.operatorState?.(0);
+    this.finalSnapshot = operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState };
+    const msg: ChannelMessage = { kind: 'end' };
+    this.main?.broadcast(msg);
+    for (const r of this.sides.values()) r.broadcast(msg);
+    this.host.finished(this);
+  }
+}
+
+function copyBatch(b: RecordBatch): RecordBatch {
+  const c = new RecordBatch();
+  c.values = b.values.slice(0, b.length);
+  c.timestamps = b.timestamps.slice(0, b.length);
+  c.length = b.length;
+  return c;
+}
