@@ -45,7 +45,7 @@ export {
   type StartDevServicesOptions,
   type StopReport,
 } from './dev-services.js';
-export { readDevState, stateFilePath, type DevState } from './state-file.js';
+export { readDevState, writeDevState, stateFilePath, type DevState } from './state-file.js';
 export {
   useDevServices,
   type DevServicesLease,

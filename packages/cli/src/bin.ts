@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `millrace` command. Subcommands live in a table: each entry has a one-line summary and a `run(argv, io)`
+ * returning the exit code. Add a command by adding an entry.
+ */
+import { devCommand, type CommandIo } from './commands/dev.js';
+
+/** One entry of the command table. */
+interface CliCommand {
+  /** One line for `millrace --help`. */
+  readonly summary: string;
+  /** Runs the command with the arguments after its name; resolves to the process exit code. */
+  run(argv: readonly string[], io: CommandIo): Promise<number>;
+}
+
+const commands: Readonly<Record<string, CliCommand>> = {
+  dev: devCommand,
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'Usage: millrace <command> [flags]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run `millrace <command> --help` for its flags.',
+  ].join('\n');
+}
+
+const io: CommandIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`millrace: unknown command "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest, io);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    io.err(`millrace: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);
