@@ -7,6 +7,7 @@ export { JobRuntime, type CheckpointInfo, type ConnectorOverrides, type Operator
 export { SourceDriver, type SourcePosition } from './executor/source-driver.js';
 export { Subtask } from './executor/subtask.js';
 export type { ChannelMessage, ChannelReceiver } from './executor/channel-message.js';
+export { Router, type RouteTarget } from './executor/routing.js';
 export { CheckpointStorage, type CheckpointMetadata, type LoadedCheckpoint, type SubtaskState } from './checkpoint/checkpoint-storage.js';
 export { LocalFileSystem } from './local-filesystem.js';
 export { SystemClock } from './system-clock.js';

@@ -76,6 +76,8 @@ export class Subtask implements ChannelReceiver {
   private lastWatermarkOut = MIN_WATERMARK;
   /** Non-keyed state to snapshot at a barrier (a source's position). */
   operatorState: ((checkpointId: number) => unknown) | undefined;
+  /** Receives side outputs nobody consumes (test harnesses record them; otherwise they are dropped, as in Flink). */
+  unroutedSide: ((tag: string, batch: RecordBatch) => void) | undefined;
   /** The state at end of input, acknowledged by checkpoints taken after the subtask finished. */
   finalSnapshot: OperatorSnapshot = {};
 
@@ -230,6 +232,7 @@ export class Subtask implements ChannelReceiver {
       if (b.length === 0) continue;
       const r = this.sides.get(key);
       if (r) r.send(b.values, b.timestamps, b.length, (val, ts, e) => this.ctx.failRecord(this.headNode, val, ts, e));
+      else if (this.unroutedSide) this.unroutedSide(key.slice(key.indexOf(':') + 1), b);
       else if (key.endsWith(`:${DEAD_LETTERS.id}`)) throw new Error(`dead letters of ${key} have no consumer`);
       b.clear();
     }
