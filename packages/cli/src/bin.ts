@@ -4,6 +4,7 @@
  * returning the exit code. Add a command by adding an entry.
  */
 import { devCommand, type CommandIo } from './commands/dev.js';
+import { explainCommand, runCommand } from './commands/run.js';
 
 /** One entry of the command table. */
 interface CliCommand {
@@ -14,6 +15,8 @@ interface CliCommand {
 }
 
 const commands: Readonly<Record<string, CliCommand>> = {
+  run: runCommand,
+  explain: explainCommand,
   dev: devCommand,
 };
 

@@ -1,0 +1,94 @@
+import { explain, type Duration, type JobOptions } from '@millrace/core';
+import { formatMetrics, runJob } from '@millrace/runtime';
+import type { CommandIo } from './dev.js';
+import { intFlag, loadJob, parseFlags } from './load-job.js';
+
+const HELP = `Usage: millrace run <job-file> [flags]
+
+Runs a job file (export default defineJob(...)) in this process until its input ends, or until Ctrl-C.
+
+Flags:
+  --parallelism N            subtasks per step (default: the job's, else 1)
+  --checkpoint-dir DIR       take checkpoints into DIR/<job name>/chk-<n> (local directory)
+  --checkpoint-interval D    periodic checkpoints, e.g. 10s (default: the job's)
+  --restore latest           resume from the newest completed checkpoint in --checkpoint-dir
+  --from-savepoint PATH      resume from a savepoint or checkpoint directory (relative to --checkpoint-dir)
+  --error-policy fail|skip   what a throwing user function does (skip needs env.deadLetters() to have a sink)
+  --explain                  print the plan before running
+  --help                     this text`;
+
+/** `millrace run`: runs a job file in this process. */
+export const runCommand = {
+  summary: 'run a job file (TypeScript or JavaScript) until its input ends',
+  async run(argv: readonly string[], io: CommandIo): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(HELP);
+      return 0;
+    }
+    const { flags, positional } = parseFlags(argv, ['parallelism', 'checkpoint-dir', 'checkpoint-interval', 'restore', 'from-savepoint', 'error-policy'], ['explain']);
+    if (positional.length !== 1) {
+      io.err(`millrace run: expected one job file, got ${positional.length}\n\n${HELP}`);
+      return 2;
+    }
+    const job = await loadJob(positional[0]!);
+    const parallelism = intFlag(flags, 'parallelism');
+    const interval = flags.get('checkpoint-interval');
+    const policy = flags.get('error-policy');
+    const overrides: JobOptions = {
+      ...(parallelism !== undefined ? { parallelism } : {}),
+      ...(interval !== undefined ? { checkpointInterval: (/^\d+$/.test(interval) ? Number(interval) : interval) as Duration } : {}),
+      ...(policy !== undefined ? { errorPolicy: policy as 'fail' | 'skip' } : {}),
+    };
+    const dir = flags.get('checkpoint-dir');
+    const restore = flags.get('from-savepoint') ?? flags.get('restore');
+    if (restore !== undefined && dir === undefined) throw new Error('--restore and --from-savepoint need --checkpoint-dir');
+    const plan = job.plan(overrides);
+    if (flags.has('explain')) io.out(`${explain(plan)}\n`);
+    const ac = new AbortController();
+    const handle = runJob(plan, { ...(dir ? { checkpoints: dir } : {}), ...(restore ? { restore } : {}), signal: ac.signal });
+    const onSignal = (): void => {
+      io.err(`\nmillrace: stopping '${plan.jobName}' (output after the last completed checkpoint is not committed)`);
+      ac.abort();
+      void handle.cancel();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const started = performance.now();
+    try {
+      const result = await handle.done;
+      const s = (performance.now() - started) / 1000;
+      io.err(`\n${formatMetrics(result.metrics)}\n`);
+      io.err(`${result.jobName}: ${result.status}, ${result.recordsRead} records read in ${s.toFixed(2)} s (${Math.round(result.recordsRead / s)} records/s), ${result.checkpoints} checkpoint(s)`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+const EXPLAIN_HELP = `Usage: millrace explain <job-file> [--format text|mermaid] [--parallelism N]
+
+Prints the job's logical plan (steps, uids, edges) and physical plan (stages, fused chains, partitioning of each edge).`;
+
+/** `millrace explain`: prints a job's plans. */
+export const explainCommand = {
+  summary: "print a job file's logical and physical plan",
+  async run(argv: readonly string[], io: CommandIo): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(EXPLAIN_HELP);
+      return 0;
+    }
+    const { flags, positional } = parseFlags(argv, ['format', 'parallelism']);
+    if (positional.length !== 1) {
+      io.err(`millrace explain: expected one job file\n\n${EXPLAIN_HELP}`);
+      return 2;
+    }
+    const format = flags.get('format') ?? 'text';
+    if (format !== 'text' && format !== 'mermaid') throw new Error(`--format must be text or mermaid, got '${format}'`);
+    const job = await loadJob(positional[0]!);
+    const parallelism = intFlag(flags, 'parallelism');
+    io.out(explain(job.plan(parallelism ? { parallelism } : {}), { format }));
+    return 0;
+  },
+};
