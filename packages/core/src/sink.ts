@@ -16,7 +16,10 @@ export interface SinkWriterContext {
  * `write` batches; at a checkpoint barrier `preCommit` flushes and returns committables (e.g. pending file names,
  * transaction ids), which go into the checkpoint; after the checkpoint completes `commit` makes them visible.
  * `commit` must be idempotent: after a crash it is called again, on restore, with the committables of the last
- * completed checkpoint. `finish` is called at end of input, before the final checkpoint.
+ * completed checkpoint. `finish` is called at end of input, before the final commit.
+ *
+ * `preCommit` must cut synchronously, before its first `await`: records written after it returns belong to the next
+ * checkpoint, even while its I/O is still running. `snapshot` is called right after `preCommit`, so it sees the cut.
  */
 export interface SinkWriter<T, C = unknown> {
   write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void>;

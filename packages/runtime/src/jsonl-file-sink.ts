@@ -12,7 +12,16 @@ interface Committable { readonly pending: string; readonly final: string }
  * never see partial output. On restore, pending files of the last completed checkpoint are committed and files
  * the crashed run wrote after it are deleted, and the writer says what it did on stderr.
  */
-export function jsonLinesFileSink<T>(directory: string, opts: { readonly log?: (msg: string) => void } = {}): Sink<T> {
+export function jsonLinesFileSink<T>(
+  directory: string,
+  opts: {
+    /** Where the writer reports what it cleaned up on restore; default stderr. */
+    readonly log?: (msg: string) => void;
+    /** Records buffered in memory before they are appended to the in-progress file. Default 4096. */
+    readonly bufferRecords?: number;
+  } = {},
+): Sink<T> {
+  const bufferRecords = opts.bufferRecords ?? 4096;
   const dir = resolve(directory);
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   return {
@@ -38,7 +47,7 @@ export function jsonLinesFileSink<T>(directory: string, opts: { readonly log?: (
       return {
         write(values, _ts, n) {
           for (let i = 0; i < n; i++) buffered.push(JSON.stringify(values[i]) + '\n');
-          if (buffered.length >= 4096) return flush();
+          if (buffered.length >= bufferRecords) return flush();
         },
         preCommit() {
           // Cut synchronously: later writes go to the next part, whatever the I/O below is still doing.

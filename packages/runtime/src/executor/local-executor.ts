@@ -77,6 +77,9 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
 
   const failed = new Promise<never>((_, reject) => { rt.onFailure = reject; });
   failed.catch(() => {});
+  let stop: () => void = () => {};
+  // Resolves when the job is cancelled: read loops waiting on a source stop waiting.
+  const stopped = new Promise<null>((resolve) => { stop = () => { cancelled = true; resolve(null); }; });
 
   const schedulePeriodic = (): void => {
     const every = plan.config.checkpointIntervalMs;
@@ -92,7 +95,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     while (!cancelled && rt.failed === undefined) {
       let r = d.reader.next(plan.config.batchSize);
       if (r && typeof (r as Promise<unknown>).then === 'function') {
-        r = await Promise.race([r as Promise<null>, failed]);
+        r = await Promise.race([r as Promise<null>, failed, stopped]);
       } else if (++n % YIELD_EVERY === 0) {
         // Let timers (checkpoints, processing time) run between long runs of synchronous batches.
         await new Promise<void>((res) => setImmediate(res));
@@ -133,7 +136,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
   })();
   done.catch(() => {});
 
-  opts.signal?.addEventListener('abort', () => { cancelled = true; }, { once: true });
+  opts.signal?.addEventListener('abort', () => stop(), { once: true });
 
   const handle: JobHandle = {
     jobName: plan.jobName,
@@ -141,7 +144,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     checkpoint: () => rt.triggerCheckpoint(false),
     savepoint: () => rt.triggerCheckpoint(true),
     async cancel() {
-      cancelled = true;
+      stop();
       rt.stopTimers();
       try {
         return await done;

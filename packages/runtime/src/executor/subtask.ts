@@ -291,7 +291,17 @@ export class Subtask implements ChannelReceiver {
   /** Snapshots this subtask at barrier `id` and forwards the barrier. */
   checkpoint(id: number): void {
     const snapshot = this.head?.snapshot() ?? {};
-    const committables = this.sinkWriter?.preCommit ? Promise.resolve().then(() => this.sinkWriter!.preCommit!(id)) : undefined;
+    // The sink cuts its output synchronously in preCommit (later records belong to the next checkpoint), then its
+    // state is taken, so that it reflects the cut.
+    let committables: Promise<readonly unknown[]> | undefined;
+    if (this.sinkWriter?.preCommit) {
+      try {
+        committables = Promise.resolve(this.sinkWriter.preCommit(id));
+      } catch (e) {
+        committables = Promise.reject(e);
+      }
+      committables.catch(() => {});
+    }
     const operatorState = this.operatorState?.(id) ?? this.sinkWriter?.snapshot?.(id);
     this.host.acknowledge(this, id, { snapshot: operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState }, committables });
     const msg: ChannelMessage = { kind: 'barrier', checkpointId: id };

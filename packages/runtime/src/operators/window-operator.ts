@@ -4,7 +4,7 @@ import {
   type ValueState, type ValueStateDescriptor, type Window, type WindowAssigner, type WindowFunctionSpec,
 } from '@millrace/core';
 import type { RecordBatch } from '../record-batch.js';
-import { HeapKeyedStateBackend } from '../state/heap-keyed-state.js';
+import { DEFAULT_NAMESPACE, HeapKeyedStateBackend } from '../state/heap-keyed-state.js';
 import { InternalTimerService, type Timer } from '../state/timer-service.js';
 import type { Operator, OperatorContext, OperatorSnapshot } from './operator.js';
 
@@ -191,9 +191,28 @@ export class WindowOperator implements Operator {
     else this.timers.deleteProcessingTimeTimer(t, this.backend.currentKey, windowNamespace(w));
   }
 
+  /** The key's session windows (namespaces). Kept in the default namespace, whatever window is current. */
+  private sessionList(): string[] {
+    return (this.backend.peek(SESSIONS, DEFAULT_NAMESPACE) as string[] | undefined) ?? [];
+  }
+
+  private setSessionList(list: readonly string[]): void {
+    const saved = this.backend.currentNamespace;
+    this.backend.currentNamespace = DEFAULT_NAMESPACE;
+    if (list.length > 0) this.sessions!.update([...list]);
+    else this.sessions!.clear();
+    this.backend.currentNamespace = saved;
+  }
+
+  /** Makes `w` the window that trigger calls, trigger state and window state refer to. */
+  private enterWindow(w: Window): void {
+    this.window = w;
+    this.backend.currentNamespace = windowNamespace(w);
+  }
+
   /** Adds `w` to the key's session windows, merging overlapping ones (state, trigger and cleanup timers follow). */
   private mergeInto(w: TimeWindow): TimeWindow {
-    const current = (this.sessions!.value() ?? []).map((ns) => windowOf(ns) as TimeWindow);
+    const current = this.sessionList().map((ns) => windowOf(ns) as TimeWindow);
     let merged = w;
     const absorbed: TimeWindow[] = [];
     let changed = true;
@@ -222,25 +241,21 @@ export class WindowOperator implements Operator {
           this.backend.mergeNamespaces(`trigger:${name}`, target, sources, (a, b) => (typeof a === 'number' && typeof b === 'number' ? a + b : b));
         }
         for (const o of others) {
-          this.window = o;
+          this.enterWindow(o);
           this.trigger.clear(o, this.triggerContext);
           this.deleteCleanup(o);
         }
-        this.window = merged;
+        this.enterWindow(merged);
         this.trigger.onMerge?.(merged, this.triggerContext);
       }
-      this.sessions!.update([...rest.map(windowNamespace), target]);
+      this.setSessionList([...rest.map(windowNamespace), target]);
     }
     return merged;
   }
 
   private retireSession(w: Window): void {
-    const l = this.sessions!.value();
-    if (!l) return;
     const ns = windowNamespace(w);
-    const next = l.filter((x) => x !== ns);
-    if (next.length) this.sessions!.update(next);
-    else this.sessions!.clear();
+    this.setSessionList(this.sessionList().filter((x) => x !== ns));
   }
 
   private clearAll(w: Window): void {
@@ -253,7 +268,7 @@ export class WindowOperator implements Operator {
     this.backend.currentKey = t.key;
     this.backend.currentNamespace = t.namespace;
     const w = windowOf(t.namespace);
-    if (this.sessions && !(this.sessions.value() ?? []).includes(t.namespace)) return; // merged away
+    if (this.sessions && !this.sessionList().includes(t.namespace)) return; // merged away
     this.window = w;
     try {
       const r = eventTime ? this.trigger.onEventTime(t.timestamp, w, this.triggerContext) : this.trigger.onProcessingTime(t.timestamp, w, this.triggerContext);

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agg, defineJob, sources, valueState, WatermarkStrategy, windows, type Source } from '@millrace/core';
+import { jsonLinesFileSink, runJob } from '@millrace/runtime';
+
+interface Ev { key: string; v: number; ts: number }
+const COUNT = 20_000;
+const ev = (i: number): Ev => ({ key: `k${(i * 7) % 37}`, v: i % 101, ts: i * 50 - ((i * 13) % 3_000) });
+
+/** The generator source, but `next()` waits at the given positions until the test releases it. */
+function gated(stops: number[]): { source: Source<Ev>; reached: (n: number) => Promise<void>; release: () => void } {
+  const inner = sources.generator<Ev>({ count: COUNT, generate: ev });
+  let release: () => void = () => {};
+  const waiters = new Map<number, () => void>();
+  const reachedPromises = new Map<number, Promise<void>>(stops.map((s) => [s, new Promise<void>((r) => waiters.set(s, r))]));
+  return {
+    reached: (n) => reachedPromises.get(n)!,
+    release: () => release(),
+    source: {
+      description: 'gated generator',
+      bounded: true,
+      createReader(ctx) {
+        const r = inner.createReader(ctx);
+        return {
+          next(max) {
+            const pos = r.snapshot(0) as number;
+            const stop = stops.find((s) => s === pos);
+            if (stop !== undefined && waiters.has(stop)) {
+              const w = waiters.get(stop)!;
+              waiters.delete(stop);
+              return new Promise((resolve) => {
+                release = () => resolve(r.next(max) as never);
+                w();
+              });
+            }
+            return r.next(Math.min(max, ...stops.filter((s) => s > pos).map((s) => s - pos)));
+          },
+          snapshot: (id) => r.snapshot(id),
+          restore: (p) => r.restore!(p),
+        };
+      },
+    },
+  };
+}
+
+const jobWith = (source: Source<Ev>, out: string) =>
+  defineJob('exactly-once', (env) => {
+    const s = env.fromSource(source, { uid: 'src', watermarks: WatermarkStrategy.boundedOutOfOrderness<Ev>('3s').withTimestamp((e) => e.ts) });
+    s.keyBy((e) => e.key).window(windows.tumbling('10s')).aggregate(agg.sum((e: Ev) => e.v), (key, w, sum) => ({ key, end: w.end, sum }), { uid: 'sums' })
+      .sinkTo(jsonLinesFileSink(join(out, 'sums'), { log: () => {}, bufferRecords: 1 }), { uid: 'sums-out' });
+    s.keyBy((e) => e.key).process<{ key: string; run: number; ts: number }>({ uid: 'runs' }).withState({ last: valueState<number>() }).handle({
+      onElement(e, { state, emit }) {
+        const run = (state.last.value() ?? 0) + 1;
+        state.last.update(run);
+        if (run % 100 === 0) emit({ key: e.key, run, ts: e.ts });
+      },
+    }).sinkTo(jsonLinesFileSink(join(out, 'runs'), { log: () => {}, bufferRecords: 1 }), { uid: 'runs-out' });
+  }, { batchSize: 256 });
+
+async function committedLines(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const f of (await readdir(dir)).filter((n) => !n.startsWith('.'))) lines.push(...(await readFile(join(dir, f), 'utf8')).split('\n').filter(Boolean));
+  return lines.sort();
+}
+
+test('a job stopped after a checkpoint and restored from it writes exactly the output of an uninterrupted run', async (t) => {
+  const base = await mkdtemp(join(tmpdir(), 'millrace-eo-'));
+  t.after(() => rm(base, { recursive: true, force: true }));
+
+  const reference = join(base, 'reference');
+  await runJob(jobWith(sources.generator({ count: COUNT, generate: ev }), reference)).done;
+  const refSums = await committedLines(join(reference, 'sums'));
+  const refRuns = await committedLines(join(reference, 'runs'));
+  assert.ok(refSums.length > 100 && refRuns.length > 100, 'the reference run produced output');
+
+  const out = join(base, 'resumed');
+  const checkpoints = join(base, 'checkpoints');
+  // First run: checkpoint at 5 120 records, then read on to 12 800 and stop without committing (as a crash would).
+  const g = gated([5_120, 12_800]);
+  const first = runJob(jobWith(g.source, out), { checkpoints });
+  await g.reached(5_120);
+  const cp = await first.checkpoint();
+  assert.equal(cp.checkpointId, 1);
+  g.release();
+  await g.reached(12_800);
+  await first.cancel();
+  const partial = await committedLines(join(out, 'sums'));
+  assert.ok(partial.length > 0 && partial.length < refSums.length, 'some, not all, output was committed before the stop');
+  const leftovers = (await readdir(join(out, 'sums'))).filter((n) => n.endsWith('.inprogress'));
+  assert.ok(leftovers.length > 0, 'the stopped run left an in-progress file behind, as a crash would');
+
+  // Second run: restore from the latest completed checkpoint and run to the end.
+  const second = runJob(jobWith(sources.generator({ count: COUNT, generate: ev }), out), { checkpoints, restore: 'latest' });
+  const result = await second.done;
+  assert.equal(result.status, 'finished');
+  assert.equal(result.recordsRead, COUNT - 5_120, 'the restored source resumed at the checkpointed position');
+  assert.deepEqual(await committedLines(join(out, 'sums')), refSums);
+  assert.deepEqual(await committedLines(join(out, 'runs')), refRuns);
+  assert.deepEqual((await readdir(join(out, 'sums'))).filter((n) => n.startsWith('.')), [], 'no in-progress or pending files remain');
+});
