@@ -101,3 +101,28 @@ test('a job stopped after a checkpoint and restored from it writes exactly the o
   assert.deepEqual(await committedLines(join(out, 'runs')), refRuns);
   assert.deepEqual((await readdir(join(out, 'sums'))).filter((n) => n.startsWith('.')), [], 'no in-progress or pending files remain');
 });
+
+test('regression: a source fused with its sink in one chain keeps its own position in checkpoints', async (t) => {
+  const base = await mkdtemp(join(tmpdir(), 'millrace-eo-fused-'));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  const job = (source: Source<Ev>, out: string) =>
+    defineJob('fused', (env) => {
+      env.fromSource(source, { uid: 'src' }).map((e) => ({ key: e.key, v: e.v })).sinkTo(jsonLinesFileSink(out, { log: () => {}, bufferRecords: 1 }), { uid: 'out' });
+    }, { batchSize: 256 });
+  const checkpoints = join(base, 'checkpoints');
+  const out = join(base, 'out');
+  const g = gated([2_560, 7_680]);
+  const first = runJob(job(g.source, out), { checkpoints });
+  assert.match(first.metrics().map((m) => m.name).join(','), /src → map → out/, 'source, map and sink run as one chain');
+  await g.reached(2_560);
+  const cp = await first.checkpoint();
+  assert.deepEqual([...cp.states.keys()].sort(), ['out', 'src']);
+  g.release();
+  await g.reached(7_680);
+  await first.cancel();
+  const second = await runJob(job(sources.generator({ count: COUNT, generate: ev }), out), { checkpoints, restore: 'latest' }).done;
+  assert.equal(second.recordsRead, COUNT - 2_560);
+  const lines = await committedLines(out);
+  assert.equal(lines.length, COUNT);
+  assert.deepEqual(lines, Array.from({ length: COUNT }, (_, i) => JSON.stringify({ key: ev(i).key, v: ev(i).v })).sort());
+});

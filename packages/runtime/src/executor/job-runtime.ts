@@ -257,7 +257,7 @@ export class JobRuntime implements SubtaskHost {
       const p: PendingCheckpoint = { id, startedAt: this.clock.now(), savepoint, acks: new Map(), expected: this.subtasks.length, resolve, reject };
       this.inFlight = p;
       // Finished subtasks have no state left to contribute; they acknowledge at once.
-      for (const s of this.subtasks) if (s.finished) p.acks.set(s, { snapshot: s.finalSnapshot, committables: undefined });
+      for (const s of this.subtasks) if (s.finished) p.acks.set(s, { snapshot: s.finalSnapshot, sinkState: s.finalSinkState, committables: undefined });
       try {
         for (const src of this.sources) if (!src.subtask.finished) src.subtask.checkpoint(id);
       } catch (e) {
@@ -281,12 +281,14 @@ export class JobRuntime implements SubtaskHost {
           if (!e) byUid.set(node.uid, (e = { node, parallelism: s.chain.parallelism, state: s.head?.describeState?.() ?? null, subtasks: [] }));
           e.subtasks.push({ subtask: s.index, snapshot, ...(c ? { committables: c } : {}) });
         };
+        const sinkPart = ack.sinkState === undefined ? {} : { operator: ack.sinkState };
         if (s.sinkNode && s.sinkNode !== s.headNode) {
-          const { operator, ...rest } = ack.snapshot;
-          add(s.headNode, rest);
-          add(s.sinkNode, operator === undefined ? {} : { operator }, committables);
+          add(s.headNode, ack.snapshot);
+          add(s.sinkNode, sinkPart, committables);
+        } else if (s.sinkNode) {
+          add(s.sinkNode, sinkPart, committables);
         } else {
-          add(s.headNode, ack.snapshot, committables);
+          add(s.headNode, ack.snapshot);
         }
       }
       for (const [uid, e] of byUid) if (e.subtasks.every((x) => x.snapshot.keyed === undefined && x.snapshot.operator === undefined && !x.committables)) byUid.delete(uid);

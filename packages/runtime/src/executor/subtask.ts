@@ -14,7 +14,10 @@ import type { Router } from './routing.js';
 
 /** What a subtask reports to the checkpoint coordinator at a barrier. */
 export interface SubtaskAck {
+  /** State of the chain's head: an operator's keyed state, or a source's position. */
   readonly snapshot: OperatorSnapshot;
+  /** The state of the sink writer at the end of the chain, if any (kept apart from the head's). */
+  readonly sinkState?: unknown;
   /** Sink committables, possibly still being produced (a sink's pre-commit may do I/O). */
   readonly committables: Promise<readonly unknown[]> | undefined;
 }
@@ -80,6 +83,7 @@ export class Subtask implements ChannelReceiver {
   unroutedSide: ((tag: string, batch: RecordBatch) => void) | undefined;
   /** The state at end of input, acknowledged by checkpoints taken after the subtask finished. */
   finalSnapshot: OperatorSnapshot = {};
+  finalSinkState: unknown;
 
   constructor(
     readonly chain: Chain,
@@ -302,8 +306,9 @@ export class Subtask implements ChannelReceiver {
       }
       committables.catch(() => {});
     }
-    const operatorState = this.operatorState?.(id) ?? this.sinkWriter?.snapshot?.(id);
-    this.host.acknowledge(this, id, { snapshot: operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState }, committables });
+    const operatorState = this.operatorState?.(id);
+    const sinkState = this.sinkWriter?.snapshot?.(id);
+    this.host.acknowledge(this, id, { snapshot: operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState }, sinkState, committables });
     const msg: ChannelMessage = { kind: 'barrier', checkpointId: id };
     this.main?.broadcast(msg);
     for (const r of this.sides.values()) r.broadcast(msg);
@@ -337,6 +342,7 @@ export class Subtask implements ChannelReceiver {
     const snapshot = this.head?.snapshot() ?? {};
     const operatorState = this.operatorState?.(0);
     this.finalSnapshot = operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState };
+    this.finalSinkState = this.sinkWriter?.snapshot?.(0);
     const msg: ChannelMessage = { kind: 'end' };
     this.main?.broadcast(msg);
     for (const r of this.sides.values()) r.broadcast(msg);
