@@ -122,10 +122,18 @@ export class JobTestDriver implements AsyncDisposable {
     return d;
   }
 
-  /** @internal Runs a step and rethrows the job's failure, if it failed. */
+  /**
+   * @internal Runs a step and rethrows the job's failure, if it failed. An exception thrown by the step fails the job
+   * (as it does in `runJob`), so later calls rethrow it instead of running on with half-delivered batches.
+   */
   run(fn: () => void): void {
     this.throwIfFailed();
-    fn();
+    try {
+      fn();
+    } catch (e) {
+      this.runtime.fail(e);
+      throw e;
+    }
     this.throwIfFailed();
   }
 

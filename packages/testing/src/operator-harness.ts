@@ -79,9 +79,15 @@ export class OperatorHarness<T, O> {
     return h;
   }
 
+  /** Runs a step; an exception it throws fails the operator (as in a job), so later calls rethrow it. */
   private run(fn: () => void): this {
     if (this.runtime.failed !== undefined) throw this.runtime.failed;
-    fn();
+    try {
+      fn();
+    } catch (e) {
+      this.runtime.fail(e);
+      throw e;
+    }
     if (this.runtime.failed !== undefined) throw this.runtime.failed;
     return this;
   }
