@@ -26,6 +26,8 @@ export class SourceDriver {
   private emitted = MIN_WATERMARK;
   private idle = false;
   private readonly timestampBuf: number[] = [];
+  /** Processing time when the driver was created: a source that never produced a record counts as active since then. */
+  private readonly activeSince: number;
   recordsRead = 0;
 
   constructor(
@@ -34,6 +36,7 @@ export class SourceDriver {
     readonly reader: SourceReader<unknown>,
     private readonly strategy: WatermarkStrategy<unknown> | undefined,
   ) {
+    this.activeSince = subtask.ctx.clock.now();
     subtask.operatorState = (id) => ({ position: reader.snapshot(id), splits: Object.fromEntries([...this.splits].map(([k, s]) => [k, s.watermark])) } satisfies SourcePosition);
   }
 
@@ -124,7 +127,9 @@ export class SourceDriver {
     const timeout = this.strategy?.idlenessMs;
     if (timeout === undefined) return;
     for (const s of this.splits.values()) if (!s.idle && now - s.lastActive >= timeout) s.idle = true;
-    if (this.splits.size > 0 && [...this.splits.values()].every((s) => s.idle)) {
+    // No split has produced a record yet: idle once the timeout has passed since the start, as a split would be.
+    const allIdle = this.splits.size > 0 ? [...this.splits.values()].every((s) => s.idle) : now - this.activeSince >= timeout;
+    if (allIdle) {
       if (!this.idle) {
         this.idle = true;
         this.subtask.main?.broadcast({ kind: 'idle' });
