@@ -22,6 +22,10 @@ export interface SinkWriterContext {
  * checkpoint, even while its I/O is still running. `snapshot` is called right after `preCommit`, so it sees the cut.
  */
 export interface SinkWriter<T, C = unknown> {
+  /**
+   * Writes the first `count` records. The arrays belong to the engine and are reused after the call returns: copy
+   * what you keep. A returned promise holds back the sources until it settles (backpressure).
+   */
   write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void>;
   preCommit?(checkpointId: number): C[] | Promise<C[]>;
   commit?(committables: readonly C[]): void | Promise<void>;

@@ -120,12 +120,13 @@ export const sources = {
         const subRate = rate === undefined ? undefined : rate / stride;
         const take = (max: number): SourceBatch<T> | null => {
           if (next >= count) return null;
-          const out: T[] = [];
-          while (out.length < max && next < count) {
-            out.push(opts.generate(next));
+          const k = Math.min(max, Math.ceil((count - next) / stride));
+          const out = new Array<T>(k);
+          for (let i = 0; i < k; i++) {
+            out[i] = opts.generate(next);
             next += stride;
           }
-          emitted += out.length;
+          emitted += k;
           return { values: out };
         };
         return {

@@ -198,6 +198,11 @@ export class JobRuntime implements SubtaskHost {
     return this.unfinished === 0;
   }
 
+  /** True while sink writes are in flight. */
+  get hasPendingWrites(): boolean {
+    return this.pendingWrites.size > 0;
+  }
+
   /** Waits for sink writes in flight (backpressure). */
   async drainWrites(): Promise<void> {
     while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);

@@ -108,7 +108,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
         return;
       }
       d.emit(batch);
-      await rt.drainWrites();
+      if (rt.hasPendingWrites) await rt.drainWrites();
     }
   };
 

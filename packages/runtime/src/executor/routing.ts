@@ -20,6 +20,8 @@ export interface RouteTarget {
 export class Router {
   private readonly buffers: RecordBatch[][];
   private rr = 0;
+  private readonly passThrough = new RecordBatch();
+  private readonly passMessage: ChannelMessage = { kind: 'batch', batch: this.passThrough };
 
   constructor(
     readonly targets: readonly RouteTarget[],
@@ -40,9 +42,13 @@ export class Router {
       const t = this.targets[ti]!;
       const bufs = this.buffers[ti]!;
       const n = t.receivers.length;
-      if (t.partitioning === 'forward' || n === 1 && t.partitioning !== 'broadcast') {
-        const b = bufs[t.partitioning === 'forward' ? this.producerIndex % n : 0]!;
-        for (let i = 0; i < count; i++) b.push(values[i], timestamps[i]!);
+      if (t.partitioning === 'forward' || n === 1) {
+        // One receiver: hand the batch over as it is (receivers copy what they must hold on to).
+        const r = t.receivers[t.partitioning === 'forward' ? this.producerIndex % n : 0]!;
+        this.passThrough.values = values as unknown[];
+        this.passThrough.timestamps = timestamps as number[];
+        this.passThrough.length = count;
+        r.receive(t.channel, this.passMessage);
       } else if (t.partitioning === 'hash') {
         const key = t.keySelector!;
         for (let i = 0; i < count; i++) {

@@ -67,10 +67,23 @@ export class SourceDriver {
     s.idle = false;
     if (this.idle) this.idle = false;
     const given = explicitTimestamps ?? batch.timestamps;
+    if (!this.strategy) {
+      // No event time assigned here: pass the source's timestamps, or a shared array of "none".
+      let ts = given;
+      if (!ts) {
+        const none = this.timestampBuf;
+        if (none.length < n) { const from = none.length; none.length = n; none.fill(NO_TIMESTAMP, from); }
+        ts = none;
+      }
+      this.subtask.onBatch(values, ts, n);
+      this.subtask.flushSides();
+      return;
+    }
     const ts = this.timestampBuf;
     ts.length = n;
-    const assign = this.strategy?.timestampAssigner;
+    const assign = this.strategy.timestampAssigner;
     const gen = s.generator;
+    let failures = 0;
     for (let i = 0; i < n; i++) {
       const t0 = given ? given[i]! : NO_TIMESTAMP;
       let t = t0;
@@ -80,29 +93,31 @@ export class SourceDriver {
           if (typeof t !== 'number' || t !== t) throw new TypeError(`the timestamp assigner returned ${String(t)}, not a number`);
         } catch (e) {
           ts[i] = NO_TIMESTAMP;
+          failures++;
           this.subtask.ctx.failRecord(this.subtask.headNode, values[i], t0, e);
           continue;
         }
-      } else if (this.strategy && t0 !== t0) {
-        this.subtask.ctx.failRecord(this.subtask.headNode, values[i], t0, new TypeError('the watermark strategy has no timestamp assigner (withTimestamp) and the source attached no timestamp'));
+      } else if (t0 !== t0) {
         ts[i] = NO_TIMESTAMP;
+        failures++;
+        this.subtask.ctx.failRecord(this.subtask.headNode, values[i], t0, new TypeError('the watermark strategy has no timestamp assigner (withTimestamp) and the source attached no timestamp'));
         continue;
       }
       ts[i] = t;
       gen?.onEvent(values[i], t);
     }
-    // Records whose timestamp could not be assigned went to dead letters (or failed the job); drop them here.
+    // Records whose timestamp could not be assigned went to dead letters (or failed the job): leave them out.
     let vals: readonly unknown[] = values;
     let count = n;
-    if (this.strategy) {
-      let w = 0;
-      let filtered: unknown[] | undefined;
+    if (failures > 0) {
+      const kept: unknown[] = [];
       for (let i = 0; i < n; i++) {
-        if (ts[i] !== ts[i]) { filtered ??= values.slice(0, i); continue; }
-        if (filtered) { filtered.push(values[i]); ts[w] = ts[i]!; }
-        w++;
+        if (ts[i] !== ts[i]) continue;
+        ts[kept.length] = ts[i]!;
+        kept.push(values[i]);
       }
-      if (filtered) { vals = filtered; count = w; }
+      vals = kept;
+      count = kept.length;
     }
     this.subtask.onBatch(vals, ts, count);
     this.subtask.flushSides();
