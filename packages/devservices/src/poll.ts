@@ -44,7 +44,7 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, options:
       throw new DevServicesError(
         'start-timeout',
         `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}.${last} ` +
-          'Read the log below; on a slow machine raise the limit with --timeout or MILLRACE_DEV_START_TIMEOUT.',
+          `${tail ? 'Its log ends as below; o' : 'Nothing was logged yet; o'}n a slow machine raise the limit with --timeout or MILLRACE_DEV_START_TIMEOUT.`,
         { cause: lastError, ...(tail ? { logTail: tail } : {}) },
       );
     }
