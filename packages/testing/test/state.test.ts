@@ -186,3 +186,23 @@ test('state read through an OperatorHarness: a running count per key', () => {
   for (const s of ['x', 'y', 'x', 'x', 'y']) h.processElement(s, 100);
   assert.deepEqual(h.records(), [['x', 1], ['y', 1], ['x', 2], ['x', 3], ['y', 2]]);
 });
+
+test('expired TTL state is left out of checkpoints; live state keeps its write time across a restore', async () => {
+  const job = stateJob('10s');
+  const first = JobTestDriver.of(job);
+  first.input<Cmd>('cmds').push(cmd('old', 'set', 1));
+  first.advanceProcessingTime(6_000);
+  first.input<Cmd>('cmds').push(cmd('new', 'set', 2));
+  first.advanceProcessingTime(4_000); // t = 10 000: 'old' expired, 'new' written at 6 000
+  const snapshot = await first.checkpoint();
+  await first.close();
+  const entries = [...snapshot.states.get('stateful')![0]!.snapshot.keyed!.values()].flatMap((v) => (v as { state: unknown[][] }).state);
+  assert.deepEqual(entries.map((e) => [e[0], e[2]]), [['value', 'new']]);
+  await using second = await JobTestDriver.restore(job, snapshot, { startTime: 10_000 });
+  second.input<Cmd>('cmds').push(cmd('old', 'read'), cmd('new', 'read'));
+  second.advanceProcessingTime(5_999);
+  second.input<Cmd>('cmds').push(cmd('new', 'read'));
+  second.advanceProcessingTime(1);
+  second.input<Cmd>('cmds').push(cmd('new', 'read'));
+  assert.deepEqual(second.output<View>('views').values().map((v) => [v.key, v.value]), [['old', undefined], ['new', 2], ['new', 2], ['new', undefined]]);
+});
