@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseFlags } from '../src/commands/load-job.ts';
+
+const bin = fileURLToPath(new URL('../bin/millrace.js', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const millrace = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+test('millrace run runs a TypeScript job file to the end and prints its results and metrics', () => {
+  const r = millrace('run', fixture('numbers.ts'));
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string).sort();
+  assert.equal(lines.length, 30, 'ten 10 s windows for each of three keys');
+  assert.ok(lines.includes('0@0=34') && lines.includes('1@0=33') && lines.includes('2@90000=33'), r.stdout);
+  assert.match(r.stderr, /numbers: finished, 1000 records read/);
+  assert.match(r.stderr, /counts → out\s+0\s+1000\s+30/);
+});
+
+test('millrace run --restore latest starts fresh without checkpoints; --from-savepoint refuses a path that is not one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-'));
+  try {
+    const fresh = millrace('run', fixture('numbers.ts'), '--checkpoint-dir', dir, '--restore', 'latest');
+    assert.equal(fresh.status, 0, fresh.stderr);
+    assert.match(fresh.stderr, /numbers: finished, 1000 records read/);
+    const bad = millrace('run', fixture('numbers.ts'), '--checkpoint-dir', dir, '--from-savepoint', '/numbers/chk-7');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /\/numbers\/chk-7 is not a completed checkpoint \(no readable _metadata.json\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('millrace explain prints stages, fused chains and edge partitioning', () => {
+  const r = millrace('explain', fixture('numbers.ts'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Stage 0 \(parallelism 1\)\n {4}Chain 0: numbers\n/);
+  assert.match(r.stdout, /Chain 1: counts → out\n {6}← hash from chain 0 \(by key group\)/);
+  const m = millrace('explain', fixture('numbers.ts'), '--format', 'mermaid');
+  assert.match(m.stdout, /^flowchart LR/);
+});
+
+test('a file without a default job export is refused with a message saying what to export', () => {
+  const r = millrace('run', fixture('not-a-job.ts'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /must export a job as its default export: export default defineJob/);
+});
+
+test('unknown flags and missing values are errors that name the flag', () => {
+  assert.throws(() => parseFlags(['--paralelism', '2'], ['parallelism']), /unknown flag --paralelism; known flags: --parallelism/);
+  assert.throws(() => parseFlags(['--parallelism'], ['parallelism']), /flag --parallelism needs a value/);
+  assert.deepEqual([...parseFlags(['job.ts', '--parallelism=2'], ['parallelism']).flags], [['parallelism', '2']]);
+});
