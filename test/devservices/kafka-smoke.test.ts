@@ -28,7 +28,7 @@ class Waiter {
     }
   }
 
-  until(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  until(predicate: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { DevServicesError } from './errors.js';
 import { pollUntil } from './poll.js';
@@ -41,6 +41,9 @@ export interface ServiceProcess {
   readonly exited: Promise<void>;
 }
 
+/** JVM system property naming the Node process that owns an attached service JVM. */
+const OWNER_PROPERTY = '-Dmillrace.devservices.owner';
+
 const attached = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -64,7 +67,9 @@ export function launchJava(launch: JavaLaunch): ServiceProcess {
   const log = openSync(launch.logFile, 'w');
   let child: ChildProcess;
   try {
-    child = spawn(launch.java, [...launch.jvmOptions, '-cp', launch.classpath, launch.mainClass, ...launch.args], {
+    // The owner's pid on the command line lets a later run find JVMs whose owner died without stopping them.
+    const owner = launch.detached ? [] : [`${OWNER_PROPERTY}=${process.pid}`];
+    child = spawn(launch.java, [...owner, ...launch.jvmOptions, '-cp', launch.classpath, launch.mainClass, ...launch.args], {
       cwd: launch.cwd,
       stdio: ['ignore', log, log],
       detached: launch.detached,
@@ -161,5 +166,51 @@ export async function stopServiceProcess(pid: number, mainClass: string, timeout
     await pollUntil(gone, { what: `${what} (pid ${pid}) to exit after SIGKILL`, timeoutMs: 10_000, intervalMs: 100 });
   } catch (error) {
     throw new DevServicesError('stop-failed', `${what} (pid ${pid}) is still running after SIGKILL; stop it by hand: kill -9 ${pid}`, { cause: error });
+  }
+}
+
+/** A service JVM left running by an owner that no longer exists. */
+export interface OrphanedProcess {
+  /** Process id. */
+  readonly pid: number;
+  /** Its command line, for messages. */
+  readonly commandLine: string;
+}
+
+/**
+ * Attached service JVMs (started for tests) whose owning Node process has died, e.g. killed with SIGKILL before it
+ * could stop them, and whose command line mentions `underDir`. Linux only (reads /proc); elsewhere returns none.
+ *
+ * @param underDir - only JVMs whose command line contains this directory (e.g. `<cache>/test-runs`)
+ */
+export function findOrphanedServiceProcesses(underDir: string): OrphanedProcess[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const orphans: OrphanedProcess[] = [];
+  for (const pid of pids) {
+    let commandLine: string;
+    try {
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    const owner = new RegExp(`${OWNER_PROPERTY}=(\\d+)`).exec(commandLine)?.[1];
+    if (owner === undefined || !commandLine.includes(underDir)) continue;
+    if (isAlive(Number(owner))) continue;
+    orphans.push({ pid: Number(pid), commandLine });
+  }
+  return orphans;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

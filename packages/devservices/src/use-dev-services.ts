@@ -2,7 +2,9 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveDevServicesConfig, type DevServicesEnv, type DevServicesOptions } from './config.js';
 import { startDevServices } from './dev-services.js';
-import { stopServiceProcess } from './service-process.js';
+import { HDFS_MAIN_CLASS } from './hdfs-service.js';
+import { KAFKA_MAIN_CLASS } from './kafka-service.js';
+import { findOrphanedServiceProcesses, stopServiceProcess } from './service-process.js';
 import { readDevState, runningServices } from './state-file.js';
 import type { ServiceName } from './versions.js';
 import { probeWebHdfs } from './webhdfs-probe.js';
@@ -69,10 +71,14 @@ async function hdfsFsUri(webhdfsUrl: string, user: string, env: DevServicesEnv):
 }
 
 /**
- * Stops JVMs left by earlier test runs whose owner died without stopping them (e.g. killed with SIGKILL), and
- * deletes all but the newest test-run directories.
+ * Stops JVMs left by earlier test runs whose owner died without stopping them (e.g. killed with SIGKILL, even
+ * while the services were starting), and deletes all but the newest test-run directories.
  */
 async function cleanUpTestRuns(root: string, stopTimeoutMs: number): Promise<void> {
+  for (const orphan of findOrphanedServiceProcesses(root)) {
+    const mainClass = [KAFKA_MAIN_CLASS, HDFS_MAIN_CLASS].find((name) => orphan.commandLine.includes(name));
+    if (mainClass) await stopServiceProcess(orphan.pid, mainClass, stopTimeoutMs, `orphaned ${mainClass} (pid ${orphan.pid})`);
+  }
   let entries: string[];
   try {
     entries = (await readdir(root)).sort();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDevState, writeDevState, type ServiceDetails } from '../src/index.js';
 import { runningServices } from '../src/state-file.js';
-import { isServiceProcess, stopServiceProcess } from '../src/service-process.js';
+import { findOrphanedServiceProcesses, isServiceProcess, stopServiceProcess } from '../src/service-process.js';
 
 const MARKER = 'org.example.FakeServiceMain';
 
@@ -50,5 +50,23 @@ describe('state file and service processes', () => {
 
   it('reads a missing or broken state file as no state', async () => {
     assert.equal(await readDevState('/nonexistent/millrace'), undefined);
+  });
+
+  it('finds a service process whose owner has died, and only under the given directory', async () => {
+    const gone = spawn(process.execPath, ['-e', '']);
+    await once(gone, 'exit');
+    const dir = '/tmp/millrace-orphan-test-dir';
+    const args = (owner: number) => ['-e', 'process.stdout.write("up\\n"); setInterval(() => {}, 1 << 30)', '--', `-Dmillrace.devservices.owner=${owner}`, dir];
+    const orphan = spawn(process.execPath, args(gone.pid!), { stdio: ['ignore', 'pipe', 'ignore'] });
+    const owned = spawn(process.execPath, args(process.pid), { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await Promise.all([once(orphan.stdout!, 'data'), once(owned.stdout!, 'data')]);
+      const found = findOrphanedServiceProcesses(dir).map((o) => o.pid);
+      assert.deepEqual(found, process.platform === 'linux' ? [orphan.pid] : []);
+      assert.deepEqual(findOrphanedServiceProcesses('/some/other/dir'), []);
+    } finally {
+      orphan.kill('SIGKILL');
+      owned.kill('SIGKILL');
+    }
   });
 });
