@@ -54,7 +54,7 @@ export function finishPlan(plan: LogicalPlan): LogicalPlan {
       if (!from) throw new JobBuildError(`step '${n.name}' reads from an unknown step #${e.from}`);
       if (e.sideOutput !== undefined && e.sideOutput !== DEAD_LETTERS.id) {
         const k = from.spec.kind;
-        const ok = k === 'process' || k === 'keyed-process' || (k === 'window' && from.spec.lateTag === e.sideOutput);
+        const ok = k === 'process' || k === 'keyed-process' || (k === 'window' && (from.spec.lateTag === e.sideOutput || from.spec.fn.type === 'process'));
         if (!ok) throw new JobBuildError(`step '${n.name}' reads side output '${e.sideOutput}' of step '${from.name}' (${k}), which never emits it`);
       }
       const fp = from.parallelism ?? plan.config.parallelism;

@@ -80,6 +80,11 @@ export interface Trigger<W extends Window = Window> {
   onProcessingTime(time: number, window: W, ctx: TriggerContext): TriggerResult;
   /** Present when the trigger supports merging windows; called for the merged window after a merge. */
   onMerge?(window: W, ctx: TriggerContext): void;
+  /**
+   * How each trigger state (by the name given to `ctx.state`) combines when windows merge; states not listed are
+   * summed when numeric (a count), else the merged window keeps the newest value.
+   */
+  readonly mergeState?: Readonly<Record<string, (a: any, b: any) => unknown>>;
   clear(window: W, ctx: TriggerContext): void;
 }
 
@@ -157,33 +162,36 @@ export const triggers = {
     const every = toMillis(interval, 'continuousEventTime interval');
     if (every <= 0) throw new RangeError('continuousEventTime interval must be positive');
     const next = valueState<number>();
+    // The next early firing, never after the window's end (Flink caps it at maxTimestamp).
+    const schedule = (time: number, w: Window, ctx: TriggerContext): void => {
+      const t = Math.min(time, w.maxTimestamp);
+      ctx.state('next-fire', next).update(t);
+      ctx.registerEventTimeTimer(t);
+    };
     return {
       description: `ContinuousEventTimeTrigger(${every}ms)`,
       onElement(_v, ts, w, ctx) {
         if (w.maxTimestamp <= ctx.currentWatermark) return 'FIRE';
         ctx.registerEventTimeTimer(w.maxTimestamp);
-        const s = ctx.state('next-fire', next);
-        if (s.value() === undefined) {
-          const start = ts - (((ts % every) + every) % every);
-          const t = start + every;
-          s.update(t);
-          ctx.registerEventTimeTimer(t);
-        }
+        if (ctx.state('next-fire', next).value() === undefined) schedule(ts - (((ts % every) + every) % every) + every, w, ctx);
         return 'CONTINUE';
       },
       onEventTime(time, w, ctx) {
         if (time === w.maxTimestamp) return 'FIRE';
         const s = ctx.state('next-fire', next);
         if (s.value() === time) {
-          s.update(time + every);
-          ctx.registerEventTimeTimer(time + every);
+          s.clear();
+          schedule(time + every, w, ctx);
           return 'FIRE';
         }
         return 'CONTINUE';
       },
       onProcessingTime: () => 'CONTINUE',
+      mergeState: { 'next-fire': (a: number, b: number) => Math.min(a, b) },
       onMerge(w, ctx) {
         if (w.maxTimestamp > ctx.currentWatermark) ctx.registerEventTimeTimer(w.maxTimestamp);
+        const t = ctx.state('next-fire', next).value();
+        if (t !== undefined) ctx.registerEventTimeTimer(t);
       },
       clear(w, ctx) {
         const s = ctx.state('next-fire', next);
@@ -238,6 +246,7 @@ export const triggers = {
       onEventTime: (t, w, ctx) => purge(inner.onEventTime(t, w, ctx)),
       onProcessingTime: (t, w, ctx) => purge(inner.onProcessingTime(t, w, ctx)),
       ...(inner.onMerge ? { onMerge: (w: W, ctx: TriggerContext) => inner.onMerge!(w, ctx) } : {}),
+      ...(inner.mergeState ? { mergeState: inner.mergeState } : {}),
       clear: (w, ctx) => inner.clear(w, ctx),
     };
   },

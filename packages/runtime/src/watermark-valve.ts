@@ -6,7 +6,8 @@ import { MAX_WATERMARK, MIN_WATERMARK } from '@millrace/core';
  * - A channel's watermark never goes back: a smaller value than the last one seen is ignored.
  * - An idle channel (its source said so) does not hold the minimum back; when it sends a record or a watermark again
  *   it becomes active, and its watermark counts again from then on (records it sends meanwhile may be late).
- * - When every channel is idle the combined watermark stays where it is.
+ * - When the last active channel goes idle, the combined watermark moves to the maximum over all channels (as Flink's
+ *   `StatusWatermarkValve` does): nothing holds it back any more.
  * - A finished channel counts as `MAX_WATERMARK`.
  * - The output only moves forward: `update`/`markIdle` return the new combined watermark, or `undefined` when it did not
  *   advance.
@@ -67,8 +68,15 @@ export class WatermarkValve {
       anyActive = true;
       if (this.watermarks[i]! < min) min = this.watermarks[i]!;
     }
-    // All idle: hold. Otherwise only move forward.
-    if (!anyActive || min <= this.current) return undefined;
+    if (!anyActive) {
+      // All idle: take the largest watermark any channel reached.
+      let max = this.current;
+      for (let i = 0; i < this.channels; i++) if (this.watermarks[i]! > max) max = this.watermarks[i]!;
+      if (max <= this.current) return undefined;
+      this.current = max;
+      return max;
+    }
+    if (min <= this.current) return undefined;
     this.current = min;
     return min;
   }

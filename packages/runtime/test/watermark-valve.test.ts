@@ -1,6 +1,6 @@
 /**
  * `WatermarkValve`: the combined watermark of an operator's input channels is the minimum over the active ones; it
- * only moves forward, ignores a channel's watermark going back, skips idle channels, holds when all are idle, and
+ * only moves forward, ignores a channel's watermark going back, skips idle channels, moves to the largest channel watermark when the last active channel goes idle (as Flink), and
  * treats a finished channel as +infinity.
  */
 import assert from 'node:assert/strict';
@@ -84,6 +84,15 @@ describe('WatermarkValve', () => {
     assert.equal(v.markIdle(1), undefined);
     assert.equal(v.watermark, 30);
     assert.deepEqual([v.isIdle(0), v.isIdle(1)], [true, true]);
+  });
+
+  it('when the last active channel goes idle, the watermark moves to the largest any channel reached (Flink StatusWatermarkValve)', () => {
+    const v = new WatermarkValve(2);
+    v.update(0, 10);
+    v.update(1, 30);
+    assert.equal(v.markIdle(1), undefined, 'channel 0 still holds it at 10');
+    assert.equal(v.markIdle(0), 30);
+    assert.equal(v.watermark, 30);
   });
 
   it('when all channels are idle from the start nothing is emitted', () => {

@@ -89,6 +89,17 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     });
   };
 
+  // Sources waiting for records (a quiet Kafka partition) must still go idle: check on the clock, not only per batch.
+  const idleness = Math.min(...rt.sources.map((d) => d.idlenessMs ?? Number.POSITIVE_INFINITY));
+  let stopIdleChecks: (() => void) | undefined;
+  const scheduleIdleCheck = (): void => {
+    if (!Number.isFinite(idleness) || cancelled || rt.isFinished || rt.failed !== undefined) return;
+    stopIdleChecks = clock.schedule(clock.now() + Math.max(1, idleness / 4), () => {
+      rt.guard(() => { for (const d of rt.sources) if (!d.subtask.finished) d.checkIdleness(clock.now()); });
+      scheduleIdleCheck();
+    });
+  };
+
   const readLoop = async (i: number): Promise<void> => {
     const d = rt.sources[i]!;
     let n = 0;
@@ -121,6 +132,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
         else if (opts.restore !== 'latest') throw new CheckpointError(`no checkpoint at ${opts.restore}`);
       }
       schedulePeriodic();
+      scheduleIdleCheck();
       await Promise.race([Promise.all(rt.sources.map((_, i) => readLoop(i))), failed]);
       if (rt.failed !== undefined) throw rt.failed;
       if (cancelled) return result('cancelled');
@@ -131,6 +143,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
       throw e;
     } finally {
       stopPeriodic?.();
+      stopIdleChecks?.();
       await rt.close();
     }
   })();

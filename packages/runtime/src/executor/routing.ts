@@ -35,8 +35,11 @@ export class Router {
     return this.targets.length === 0;
   }
 
-  /** Routes a batch; `onKeyError` handles a key selector that throws (the record is not routed). */
-  send(values: readonly unknown[], timestamps: readonly number[], count: number, onKeyError: (v: unknown, t: number, e: unknown) => void): void {
+  /**
+   * Routes a batch. A record whose key selector throws goes to the first consumer subtask, whose keyed step computes
+   * the key again and fails it under its own name and error policy (as at parallelism 1).
+   */
+  send(values: readonly unknown[], timestamps: readonly number[], count: number): void {
     if (count === 0) return;
     for (let ti = 0; ti < this.targets.length; ti++) {
       const t = this.targets[ti]!;
@@ -56,8 +59,8 @@ export class Router {
           let k: Key;
           try {
             k = key(v);
-          } catch (e) {
-            onKeyError(v, timestamps[i]!, e);
+          } catch {
+            bufs[0]!.push(v, timestamps[i]!);
             continue;
           }
           bufs[subtaskOfKeyGroup(keyGroupOf(k, this.maxParallelism), n, this.maxParallelism)]!.push(v, timestamps[i]!);

@@ -40,6 +40,11 @@ export class SourceDriver {
     subtask.operatorState = (id) => ({ position: reader.snapshot(id), splits: Object.fromEntries([...this.splits].map(([k, s]) => [k, s.watermark])) } satisfies SourcePosition);
   }
 
+  /** The idleness timeout of this source's watermark strategy, if it has one. */
+  get idlenessMs(): number | undefined {
+    return this.strategy?.idlenessMs;
+  }
+
   /** Restores the reader's position and the splits' watermarks, and re-emits the watermark reached before. */
   async restore(pos: SourcePosition): Promise<void> {
     await this.reader.restore?.(pos.position);

@@ -219,15 +219,11 @@ export class Subtask implements ChannelReceiver {
         const r = this.sinkWriter.write(v, t, n);
         if (r && typeof (r as Promise<void>).then === 'function') this.host.pending(r as Promise<void>);
       } else if (this.main) {
-        this.main.send(v, t, n, (val, ts, e) => this.ctx.failRecord(this.keyedConsumerNode(), val, ts, e));
+        this.main.send(v, t, n);
       }
       if (!this.head) this.metrics.recordsOut += n;
     }
     if (this.compiled) this.chainOut.clear();
-  }
-
-  private keyedConsumerNode(): PlanNode {
-    return this.chain.nodes[this.chain.nodes.length - 1]!;
   }
 
   flushSides(): void {
@@ -235,7 +231,7 @@ export class Subtask implements ChannelReceiver {
     for (const [key, b] of this.sideBufs) {
       if (b.length === 0) continue;
       const r = this.sides.get(key);
-      if (r) r.send(b.values, b.timestamps, b.length, (val, ts, e) => this.ctx.failRecord(this.headNode, val, ts, e));
+      if (r) r.send(b.values, b.timestamps, b.length);
       else if (this.unroutedSide) this.unroutedSide(key.slice(key.indexOf(':') + 1), b);
       else if (key.endsWith(`:${DEAD_LETTERS.id}`)) throw new Error(`dead letters of ${key} have no consumer`);
       b.clear();

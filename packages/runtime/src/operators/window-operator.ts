@@ -238,7 +238,7 @@ export class WindowOperator implements Operator {
           this.fn.type === 'aggregate' ? this.fn.aggregate.merge(a, b) : (a as unknown[]).concat(b as unknown[]),
         );
         for (const name of this.triggerStates.keys()) {
-          this.backend.mergeNamespaces(`trigger:${name}`, target, sources, (a, b) => (typeof a === 'number' && typeof b === 'number' ? a + b : b));
+          this.backend.mergeNamespaces(`trigger:${name}`, target, sources, this.trigger.mergeState?.[name] ?? ((a, b) => (typeof a === 'number' && typeof b === 'number' ? a + b : b)));
         }
         for (const o of others) {
           this.enterWindow(o);
