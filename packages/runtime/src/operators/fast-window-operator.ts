@@ -22,6 +22,7 @@ export class FastWindowOperator implements Operator {
   /** Open windows by start, kept sorted by start (= by end: all windows have the same size). */
   private readonly slots = new Map<number, WindowSlot>();
   private order: number[] = [];
+  private lastSlot: WindowSlot | undefined;
   private watermark = MIN_WATERMARK;
   private readonly size: number;
   private readonly slide: number;
@@ -91,7 +92,9 @@ export class FastWindowOperator implements Operator {
           const maxTs = start + size - 1;
           if (maxTs + lateness <= wm) continue;
           skipped = false;
-          const s = this.slot(start);
+          // Consecutive records mostly fall into the same window: skip the map lookup then.
+          let s = this.lastSlot;
+          if (s === undefined || s.start !== start) s = this.lastSlot = this.slot(start);
           const acc = s.accs.get(k);
           s.accs.set(k, a.add(v, acc === undefined ? a.createAccumulator() : acc));
           if (maxTs <= wm) this.emit(s, k);
@@ -137,6 +140,7 @@ export class FastWindowOperator implements Operator {
       }
       if (maxTs + this.lateness <= watermark) {
         this.slots.delete(start);
+        if (this.lastSlot === s) this.lastSlot = undefined;
         drop++;
       }
     }
