@@ -38,8 +38,13 @@ export interface SourceReader<T> {
   next(maxRecords: number): SourceBatch<T> | null | Promise<SourceBatch<T> | null>;
   /** The position after the last record returned by `next`, as plain JSON data (offsets, split cursors). */
   snapshot(checkpointId: number): unknown;
-  /** Continues after `position`, which a `snapshot` of the same source returned. */
-  restore?(position: unknown): void | Promise<void>;
+  /**
+   * Continues after `position`, which a `snapshot` of the same source (same subtask index) returned; `undefined` when
+   * the checkpoint has none for this subtask (it ran at a lower parallelism). `all` holds the positions of every
+   * subtask of the checkpointed run, so a source whose splits move between subtasks (Kafka partitions) can find
+   * its own wherever they were.
+   */
+  restore?(position: unknown, all: readonly unknown[]): void | Promise<void>;
   /** The checkpoint that recorded a position completed (e.g. commit offsets to a consumer group). Idempotent. */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;
@@ -54,5 +59,10 @@ export interface Source<T> {
   readonly description: string;
   /** True when the input ends (files, arrays, bounded Kafka). */
   readonly bounded: boolean;
+  /**
+   * True when readers can restore at another parallelism than the checkpoint's (their `restore` uses `all`).
+   * Otherwise a restore at another parallelism fails with an error naming the source.
+   */
+  readonly rescalable?: boolean;
   createReader(ctx: SourceReaderContext): SourceReader<T>;
 }

@@ -236,10 +236,11 @@ export class JobRuntime implements SubtaskHost {
       const src = this.sources.find((d) => d.subtask === s);
       if (src && headStates) {
         const mine = headStates.find((x) => x.subtask === s.index);
-        if (headStates.length !== s.chain.parallelism) {
-          throw new CheckpointError(`source '${head.name}' (uid '${head.uid}') was checkpointed at parallelism ${headStates.length} and now runs at ${s.chain.parallelism}: this source cannot redistribute its position`);
+        if (headStates.length !== s.chain.parallelism && !src.source.rescalable) {
+          throw new CheckpointError(`source '${head.name}' (uid '${head.uid}') was checkpointed at parallelism ${headStates.length} and now runs at ${s.chain.parallelism}: this source (${src.source.description}) cannot move its position between subtasks; restore at parallelism ${headStates.length}`);
         }
-        if (mine?.snapshot.operator) await src.restore(mine.snapshot.operator as SourcePosition);
+        const all = headStates.flatMap((x) => (x.snapshot.operator ? [x.snapshot.operator as SourcePosition] : []));
+        await src.restore(mine?.snapshot.operator as SourcePosition | undefined, all);
       }
       if (s.sinkNode && s.sinkWriter) {
         const sinkStates = states.get(s.sinkNode.uid);

@@ -46,8 +46,9 @@ export class SourceDriver {
   }
 
   /** Restores the reader's position and the splits' watermarks, and re-emits the watermark reached before. */
-  async restore(pos: SourcePosition): Promise<void> {
-    await this.reader.restore?.(pos.position);
+  async restore(pos: SourcePosition | undefined, all: readonly SourcePosition[]): Promise<void> {
+    await this.reader.restore?.(pos?.position, all.map((p) => p.position));
+    if (!pos) return;
     const now = this.subtask.ctx.clock.now();
     for (const [split, wm] of Object.entries(pos.splits)) {
       this.splits.set(split, { generator: this.strategy?.createGenerator(), watermark: wm, lastActive: now, idle: false });
