@@ -1,5 +1,5 @@
 /**
- * `npm run bench:engine`: the two in-memory benchmarks of DESIGN.md §11, each against a hand-written loop over the
+ * `npm run bench:engine`: the two in-memory benchmarks of docs/design.md §11, each against a hand-written loop over the
  * same generator, measured in the same process. Prints events/s, the engine/baseline ratio and the targets; exits
  * non-zero when engine and baseline disagree on the result (a missed target is reported, not an error).
  * See README.md for how to read the figures.
@@ -14,7 +14,7 @@ import { runChainBaseline, runChainJob } from './stateless-chain.js';
 const USAGE = `Usage: npm run bench:engine -- [options]
        node --import tsx benchmarks/engine/main.ts [options]
 
-Runs two in-memory benchmarks (DESIGN.md §11), each as a Millrace job and as a hand-written
+Runs two in-memory benchmarks (docs/design.md §11), each as a Millrace job and as a hand-written
 loop over the same generator, alternating the two, and prints the medians:
   stateless   map → filter → map → summing sink            target ≥ 0.5× baseline and ≥ 5 M events/s
   window      keyBy → tumbling 1 min → agg.count() → sink  target ≥ 0.5× baseline and ≥ 2 M events/s
