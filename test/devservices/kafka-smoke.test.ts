@@ -9,6 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, type Consumer, type Producer, type Admin, type EachMessagePayload } from 'kafkajs';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
 
@@ -48,6 +49,15 @@ class Waiter {
 }
 
 const valueOf = (p: EachMessagePayload): string => p.message.value?.toString() ?? '';
+
+/** Polls `probe` (every 100 ms) until it holds; fails after `timeoutMs`. */
+async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(100);
+  }
+}
 
 describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () => {
   let services: DevServicesLease;
@@ -95,7 +105,11 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
     const configs = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['retention.ms'] }], includeSynonyms: false });
     assert.equal(configs.resources[0]!.configEntries[0]!.configValue, '3600000');
     await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
-    assert.equal((await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length, 4);
+    // The controller has accepted the change; the broker's metadata cache catches up a moment later.
+    await eventually(
+      async () => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length === 4,
+      'metadata to show the fourth partition',
+    );
     await admin.deleteTopics({ topics: [topic] });
   });
 
@@ -148,9 +162,10 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
 
     const groups = await admin.listGroups();
     assert.ok(groups.groups.some((g) => g.groupId === groupId));
-    const described = await admin.describeGroups([groupId]);
-    assert.equal(described.groups[0]!.members.length, 2);
-    assert.equal(described.groups[0]!.state, 'Stable');
+    await eventually(async () => {
+      const group = (await admin.describeGroups([groupId])).groups[0]!;
+      return group.state === 'Stable' && group.members.length === 2;
+    }, 'the group to be Stable with two members');
   });
 
   it('commits a consume-transform-produce transaction with sendOffsets and hides an aborted one', async () => {
@@ -184,8 +199,11 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
     await tx2.send({ topic: output, messages: [{ value: 'END' }] });
     await tx2.commit();
 
-    const offsets = await admin.fetchOffsets({ groupId, topics: [input] });
-    assert.equal(offsets[0]!.partitions[0]!.offset, '3', 'sendOffsets committed the input offset with the transaction');
+    // The commit markers reach __consumer_offsets after EndTxn returns, so the offset shows up a moment later.
+    await eventually(
+      async () => (await admin.fetchOffsets({ groupId, topics: [input] }))[0]!.partitions[0]!.offset === '3',
+      'sendOffsets to have committed input offset 3 with the transaction',
+    );
 
     const waiter = new Waiter();
     const seen: string[] = [];

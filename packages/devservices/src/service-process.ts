@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { DevServicesError } from './errors.js';
 import { pollUntil } from './poll.js';
 
@@ -119,8 +118,8 @@ export function launchJava(launch: JavaLaunch): ServiceProcess {
 export function isServiceProcess(pid: number, mainClass: string): boolean {
   try {
     process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive but not ours to signal; treat as foreign.
+  } catch {
+    // ESRCH: gone. EPERM: alive but not ours to signal, so not a service we started.
     return false;
   }
   let commandLine: string;
