@@ -49,7 +49,7 @@ export default defineJob('fraud-detection', (env) => {
       },
     });
 
-  perMinute.print('sum   ', { uid: 'sums-out' });
-  alerts.print('ALERT ', { uid: 'alerts-out' });
-  perMinute.getSideOutput(lateTxns).print('late  ', { uid: 'late-out' });
+  perMinute.print('sum', { uid: 'sums-out' });
+  alerts.print('ALERT', { uid: 'alerts-out' });
+  perMinute.getSideOutput(lateTxns).print('late', { uid: 'late-out' });
 });

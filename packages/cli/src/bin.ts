@@ -5,6 +5,8 @@
  */
 import { devCommand, type CommandIo } from './commands/dev.js';
 import { explainCommand, runCommand } from './commands/run.js';
+import { formatError } from './report-error.js';
+import { createRequire } from 'node:module';
 
 /** One entry of the command table. */
 interface CliCommand {
@@ -39,6 +41,10 @@ const io: CommandIo = {
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    io.out(`millrace ${(createRequire(import.meta.url)('../package.json') as { version: string }).version}`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(usage());
     return name === undefined ? 2 : 0;
@@ -56,7 +62,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    io.err(`millrace: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    io.err(`millrace: ${formatError(error)}`);
     process.exitCode = 1;
   },
 );

@@ -114,7 +114,7 @@ export class DataStream<T> {
     this.then<never>({ kind: 'sink', sink }, opts);
   }
 
-  /** Prints each record to standard output, prefixed by `prefix` (a sink). */
+  /** Prints each record as JSON to standard output, after `prefix> ` when given (a sink, like Flink's `print`). */
   print(prefix = '', opts?: Partial<StatefulStepOptions>): void {
     this.sinkTo(sinks.print<T>(prefix), { uid: opts?.uid ?? `print-${this.env.nodes.length + 1}`, ...opts });
   }

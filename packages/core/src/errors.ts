@@ -23,10 +23,13 @@ export class UserFunctionError extends MillraceError {
     readonly timestamp: number | undefined,
     readonly value: unknown,
     cause: unknown,
+    /** What the function was doing when not processing a record, e.g. `in onTimer for key 'bob'`. */
+    readonly context?: string,
   ) {
     super(
-      `user function of step '${step}' (uid '${uid}') threw on a record` +
-        (timestamp === undefined || !Number.isFinite(timestamp) ? ' without a timestamp' : ` with timestamp ${timestamp}`) +
+      `user function of step '${step}' (uid '${uid}') threw ` +
+        (context ?? 'on a record') +
+        (timestamp === undefined || !Number.isFinite(timestamp) ? (context ? '' : ' without a timestamp') : ` ${context ? 'at' : 'with'} timestamp ${timestamp}`) +
         `: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );

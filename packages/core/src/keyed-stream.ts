@@ -27,8 +27,8 @@ export class KeyedStream<K extends Key, T> {
   }
 
   /** Rolling aggregate, stateful: emits the key's updated aggregate for every record (no windows). */
-  aggregate<A, O = A>(aggregate: AggregateFunction<T, any, A>, result: ((key: K, result: A) => O) | undefined, opts: StatefulStepOptions): DataStream<O>;
   aggregate<A>(aggregate: AggregateFunction<T, any, A>, opts: StatefulStepOptions): DataStream<A>;
+  aggregate<A, O = A>(aggregate: AggregateFunction<T, any, A>, result: ((key: K, result: A) => O) | undefined, opts: StatefulStepOptions): DataStream<O>;
   aggregate(aggregate: AggregateFunction<T, any, any>, a: any, b?: StatefulStepOptions): DataStream<any> {
     const [result, opts] = typeof a === 'function' || a === undefined ? [a, b!] : [undefined, a as StatefulStepOptions];
     return this.input.then({ kind: 'rolling', aggregate, ...(result ? { result } : {}) }, opts, this.key);

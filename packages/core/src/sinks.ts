@@ -27,14 +27,15 @@ export const sinks = {
       clear: () => { got.length = 0; },
     };
   },
-  /** Writes one line per record to standard output: `prefix` then the record as JSON. */
+  /** Writes one line per record to standard output: the record as JSON, after `prefix> ` when a prefix is given (as Flink). */
   print<T>(prefix = ''): Sink<T> {
+    const lead = prefix ? `${prefix}> ` : '';
     return {
       description: `print(${prefix})`,
       createWriter: (): SinkWriter<T> => ({
         write(values, _ts, n) {
           let s = '';
-          for (let i = 0; i < n; i++) s += prefix + JSON.stringify(values[i]) + '\n';
+          for (let i = 0; i < n; i++) s += lead + JSON.stringify(values[i]) + '\n';
           if (s) console.log(s.slice(0, -1));
         },
       }),

@@ -60,16 +60,16 @@ export class WindowedStream<K extends Key, T, W extends Window> {
    * Incremental aggregation: keeps one accumulator per key and window, emits `result(key, window, aggregate)` (or the
    * aggregate alone) when the window fires.
    */
-  aggregate<A, O>(aggregate: AggregateFunction<T, any, A>, result: WindowResultFunction<K, A, O, W>, opts: StatefulStepOptions): DataStream<O>;
   aggregate<A>(aggregate: AggregateFunction<T, any, A>, opts: StatefulStepOptions): DataStream<A>;
+  aggregate<A, O>(aggregate: AggregateFunction<T, any, A>, result: WindowResultFunction<K, A, O, W>, opts: StatefulStepOptions): DataStream<O>;
   aggregate(aggregate: AggregateFunction<T, any, any>, a: any, b?: StatefulStepOptions): DataStream<any> {
     const [result, opts] = typeof a === 'function' ? [a, b!] : [undefined, a as StatefulStepOptions];
     return this.build({ type: 'aggregate', aggregate, ...(result ? { result } : {}) }, opts);
   }
 
   /** Incremental reduce: keeps one value per key and window. */
-  reduce<O = T>(fn: (a: T, b: T) => T, result: WindowResultFunction<K, T, O, W>, opts: StatefulStepOptions): DataStream<O>;
   reduce(fn: (a: T, b: T) => T, opts: StatefulStepOptions): DataStream<T>;
+  reduce<O = T>(fn: (a: T, b: T) => T, result: WindowResultFunction<K, T, O, W>, opts: StatefulStepOptions): DataStream<O>;
   reduce(fn: (a: T, b: T) => T, a: any, b?: StatefulStepOptions): DataStream<any> {
     return typeof a === 'function' ? this.aggregate(agg.reduce(fn), a, b!) : this.aggregate(agg.reduce(fn), a as StatefulStepOptions);
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { JobDefinition } from '@millrace/core';
+import { UsageError } from '../report-error.js';
 
 let loaderRegistered = false;
 
@@ -11,7 +12,7 @@ let loaderRegistered = false;
  */
 export async function loadJob(file: string): Promise<JobDefinition> {
   const path = resolve(file);
-  if (!existsSync(path)) throw new Error(`job file ${path} does not exist`);
+  if (!existsSync(path)) throw new UsageError(`job file ${path} does not exist`);
   if (/\.[cm]?ts$/.test(path) && !loaderRegistered) {
     const { register } = await import('tsx/esm/api');
     register();
@@ -21,11 +22,16 @@ export async function loadJob(file: string): Promise<JobDefinition> {
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
-    throw new Error(`cannot load job file ${path}: ${(e as Error).message}`, { cause: e });
+    const hint = /require\(\) ES Module|Cannot use import statement|ERR_REQUIRE/.test(String((e as Error).message))
+      ? ' (job files are ES modules: give the nearest package.json "type": "module")'
+      : /Cannot find package '@millrace\//.test(String((e as Error).message))
+        ? ' (the job\'s directory must see the @millrace packages: keep it inside the workspace, or install them in its project)'
+        : '';
+    throw new UsageError(`cannot load job file ${path}: ${(e as Error).message}${hint}`);
   }
   const job = mod.default as Partial<JobDefinition> | undefined;
   if (!job || typeof job !== 'object' || typeof job.plan !== 'function' || typeof job.name !== 'string') {
-    throw new Error(`job file ${path} must export a job as its default export: export default defineJob('name', (env) => { … })`);
+    throw new UsageError(`job file ${path} must export a job as its default export: export default defineJob('name', (env) => { … })`);
   }
   return job as JobDefinition;
 }
@@ -42,12 +48,12 @@ export function parseFlags(argv: readonly string[], known: readonly string[], bo
     }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (!known.includes(name) && !booleans.includes(name)) throw new Error(`unknown flag --${name}; known flags: ${[...known, ...booleans].map((k) => `--${k}`).join(', ')}`);
+    if (!known.includes(name) && !booleans.includes(name)) throw new UsageError(`unknown flag --${name}; known flags: ${[...known, ...booleans].map((k) => `--${k}`).join(', ')}`);
     if (booleans.includes(name)) flags.set(name, 'true');
     else if (eq >= 0) flags.set(name, a.slice(eq + 1));
     else {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`flag --${name} needs a value`);
+      if (v === undefined) throw new UsageError(`flag --${name} needs a value`);
       flags.set(name, v);
     }
   }
@@ -59,6 +65,6 @@ export function intFlag(flags: Map<string, string>, name: string): number | unde
   const v = flags.get(name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
   return n;
 }

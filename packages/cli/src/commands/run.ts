@@ -2,6 +2,7 @@ import { explain, type Duration, type JobOptions } from '@millrace/core';
 import { formatMetrics, runJob } from '@millrace/runtime';
 import type { CommandIo } from './dev.js';
 import { intFlag, loadJob, parseFlags } from './load-job.js';
+import { UsageError } from '../report-error.js';
 
 const HELP = `Usage: millrace run <job-file> [flags]
 
@@ -41,11 +42,18 @@ export const runCommand = {
     };
     const dir = flags.get('checkpoint-dir');
     const restore = flags.get('from-savepoint') ?? flags.get('restore');
-    if (restore !== undefined && dir === undefined) throw new Error('--restore and --from-savepoint need --checkpoint-dir');
+    if (restore !== undefined && dir === undefined) throw new UsageError('--restore and --from-savepoint need --checkpoint-dir');
+    if (policy !== undefined && policy !== 'fail' && policy !== 'skip') throw new UsageError(`--error-policy must be fail or skip, got '${policy}'`);
     const plan = job.plan(overrides);
+    if (dir !== undefined && plan.config.checkpointIntervalMs === undefined) {
+      io.err(`millrace: note: no checkpoint interval (--checkpoint-interval, or checkpointInterval in the job): checkpoints go to ${dir} only when one is taken on demand`);
+    }
+    if (dir === undefined && plan.config.checkpointIntervalMs !== undefined) {
+      io.err('millrace: note: checkpoints are taken but not stored (no --checkpoint-dir): a restart cannot resume from them');
+    }
     if (flags.has('explain')) io.out(`${explain(plan)}\n`);
     const ac = new AbortController();
-    const handle = runJob(plan, { ...(dir ? { checkpoints: dir } : {}), ...(restore ? { restore } : {}), signal: ac.signal });
+    const handle = runJob(plan, { ...(dir ? { checkpoints: dir } : {}), ...(restore ? { restore } : {}), signal: ac.signal, log: (m) => io.err(`millrace: ${m}`) });
     const onSignal = (): void => {
       io.err(`\nmillrace: stopping '${plan.jobName}' (output after the last completed checkpoint is not committed)`);
       ac.abort();
@@ -53,10 +61,9 @@ export const runCommand = {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const started = performance.now();
     try {
       const result = await handle.done;
-      const s = (performance.now() - started) / 1000;
+      const s = Math.max(result.durationMs, 1) / 1000;
       io.err(`\n${formatMetrics(result.metrics)}\n`);
       io.err(`${result.jobName}: ${result.status}, ${result.recordsRead} records read in ${s.toFixed(2)} s (${Math.round(result.recordsRead / s)} records/s), ${result.checkpoints} checkpoint(s)`);
       return 0;
@@ -85,7 +92,7 @@ export const explainCommand = {
       return 2;
     }
     const format = flags.get('format') ?? 'text';
-    if (format !== 'text' && format !== 'mermaid') throw new Error(`--format must be text or mermaid, got '${format}'`);
+    if (format !== 'text' && format !== 'mermaid') throw new UsageError(`--format must be text or mermaid, got '${format}'`);
     const job = await loadJob(positional[0]!);
     const parallelism = intFlag(flags, 'parallelism');
     io.out(explain(job.plan(parallelism ? { parallelism } : {}), { format }));

@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** In-memory replacements of sources and sinks by uid. */
   readonly connectors?: ConnectorOverrides;
+  /** Receives what the job does on its own (restored from a checkpoint, or started fresh). Default: nothing. */
+  readonly log?: (message: string) => void;
 }
 
 /** How a job ended. */
@@ -128,8 +130,12 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
       if (opts.restore !== undefined) {
         if (!storage) throw new CheckpointError('restore needs checkpoint storage: pass checkpoints: <dir>');
         const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
-        if (cp) await rt.restore(cp);
-        else if (opts.restore !== 'latest') throw new CheckpointError(`no checkpoint at ${opts.restore}`);
+        if (cp) {
+          await rt.restore(cp);
+          opts.log?.(`restored '${plan.jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`);
+        } else {
+          opts.log?.(`no completed checkpoint in ${storage.fs.uri}${storage.dir}: starting '${plan.jobName}' from the beginning`);
+        }
       }
       schedulePeriodic();
       scheduleIdleCheck();

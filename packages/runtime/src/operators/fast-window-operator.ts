@@ -134,7 +134,7 @@ export class FastWindowOperator implements Operator {
             this.ctx.metrics.recordsOut++;
             this.ctx.output.emit(this.result ? this.result(k, w, r) : r, maxTs);
           } catch (e) {
-            this.ctx.failRecord(this.ctx.node, { window: w.toString(), key: k }, maxTs, e);
+            this.ctx.failRecord(this.ctx.node, { window: w.toString(), key: k }, maxTs, e, `firing ${w.toString()} for key ${JSON.stringify(k)}`);
           }
         }
       }

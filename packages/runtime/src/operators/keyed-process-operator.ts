@@ -91,7 +91,7 @@ export class KeyedProcessOperator implements Operator {
     try {
       this.fn.onTimer(t.timestamp, this.context as never);
     } catch (e) {
-      this.ctx.failRecord(this.ctx.node, { timer: t.timestamp, key: t.key }, t.timestamp, e);
+      this.ctx.failRecord(this.ctx.node, { timer: t.timestamp, key: t.key }, t.timestamp, e, `in onTimer for key ${JSON.stringify(t.key)}`);
     }
   }
 

@@ -33,8 +33,11 @@ export interface OperatorContext {
   readonly metrics: OperatorMetrics;
   /** Ask for `onProcessingTime` to be called once processing time reaches `timestamp`. */
   requestProcessingTime(timestamp: number): void;
-  /** Handles an exception a user function threw for `value`: throws `UserFunctionError` or sends a dead letter. */
-  failRecord(node: PlanNode, value: unknown, timestamp: number, error: unknown): void;
+  /**
+   * Handles an exception a user function threw for `value`: throws `UserFunctionError` or sends a dead letter.
+   * `context` says what it was doing when not processing a record (`in onTimer for key 'k'`).
+   */
+  failRecord(node: PlanNode, value: unknown, timestamp: number, error: unknown, context?: string): void;
 }
 
 /** State of one operator subtask in a checkpoint: keyed state by key group, and non-keyed operator state. */
@@ -75,11 +78,11 @@ export function recordFailureHandler(
   metrics: OperatorMetrics,
   hasDeadLetterConsumer: (node: PlanNode) => boolean,
 ): OperatorContext['failRecord'] {
-  return (node, value, timestamp, error) => {
+  return (node, value, timestamp, error, context) => {
     if (error instanceof UserFunctionError) throw error;
     const policy = node.errorPolicy ?? defaultPolicy;
     // A step downstream of the dead-letter sink has nowhere to send its dead letters: it fails rather than lose them.
-    if (policy === 'fail' || !hasDeadLetterConsumer(node)) throw new UserFunctionError(node.name, node.uid, userTimestamp(timestamp), value, error);
+    if (policy === 'fail' || !hasDeadLetterConsumer(node)) throw new UserFunctionError(node.name, node.uid, userTimestamp(timestamp), value, error, context);
     metrics.deadLetters++;
     output.emitSide(DEAD_LETTERS.id, deadLetter(node, value, timestamp, error), timestamp, node);
   };

@@ -274,7 +274,7 @@ export class WindowOperator implements Operator {
       const r = eventTime ? this.trigger.onEventTime(t.timestamp, w, this.triggerContext) : this.trigger.onProcessingTime(t.timestamp, w, this.triggerContext);
       this.act(r, w);
     } catch (e) {
-      this.ctx.failRecord(this.ctx.node, { window: w.toString(), key: t.key }, t.timestamp, e);
+      this.ctx.failRecord(this.ctx.node, { window: w.toString(), key: t.key }, t.timestamp, e, `firing ${w.toString()} for key ${JSON.stringify(t.key)}`);
     }
     if (eventTime === this.isEventTime && t.timestamp === this.cleanupTime(w)) this.clearAll(w);
   }
