@@ -167,7 +167,7 @@ test('an onTimer that throws fails the operator with the step, the timer time an
   h.processElement({ key: 'k', event: [42] }, 1);
   assert.throws(() => h.processWatermark(42), {
     name: 'UserFunctionError',
-    message: "user function of step 'alarm' (uid 'bad-timer') threw in onTimer for key "k" at timestamp 42: timer broke",
+    message: `user function of step 'alarm' (uid 'bad-timer') threw in onTimer for key "k" at timestamp 42: timer broke`,
   });
   assert.throws(() => h.processWatermark(43), { name: 'UserFunctionError' });
 });
