@@ -52,13 +52,17 @@ export class CheckpointStorage {
     private readonly retain = 3,
   ) {}
 
-  async write(meta: Omit<CheckpointMetadata, 'operators' | 'format'>, operators: ReadonlyArray<{ uid: string; name: string; kind: string; parallelism: number; state: unknown; subtasks: readonly SubtaskState[] }>): Promise<string> {
+  /** Writes a checkpoint; returns its directory and the bytes of state written. */
+  async write(meta: Omit<CheckpointMetadata, 'operators' | 'format'>, operators: ReadonlyArray<{ uid: string; name: string; kind: string; parallelism: number; state: unknown; subtasks: readonly SubtaskState[] }>): Promise<{ path: string; bytes: number }> {
     const path = `${this.dir}/${meta.savepoint ? 'savepoint' : 'chk'}-${meta.checkpointId}`;
     const opsMeta: OperatorMetadata[] = [];
+    let bytes = 0;
     await Promise.all(
       operators.map(async (op) => {
         const file = `${op.uid}.state`;
-        await this.fs.writeFile(`${path}/${file}`, serialize(op.subtasks));
+        const data = serialize(op.subtasks);
+        bytes += data.length;
+        await this.fs.writeFile(`${path}/${file}`, data);
         opsMeta.push({ uid: op.uid, name: op.name, kind: op.kind, parallelism: op.parallelism, file, state: op.state });
       }),
     );
@@ -66,7 +70,7 @@ export class CheckpointStorage {
     const full: CheckpointMetadata = { format: 1, ...meta, operators: opsMeta };
     await this.fs.writeFile(`${path}/${META}`, new TextEncoder().encode(JSON.stringify(full, null, 2)));
     if (!meta.savepoint) await this.prune();
-    return path;
+    return { path, bytes };
   }
 
   private async prune(): Promise<void> {

@@ -4,13 +4,81 @@ import {
 } from '@millrace/core';
 import type { CheckpointStorage, LoadedCheckpoint, SubtaskState } from '../checkpoint/checkpoint-storage.js';
 import { Router, type RouteTarget } from './routing.js';
+import type { ChannelReceiver } from './channel-message.js';
 import { SourceDriver, type SourcePosition } from './source-driver.js';
 import { Subtask, type SubtaskAck, type SubtaskHost } from './subtask.js';
+import type { OperatorSnapshot } from '../operators/operator.js';
+
+/** Where subtasks run, for a runtime that hosts only some of them (one worker thread of a parallel job). */
+export interface Placement {
+  isLocal(chain: number, index: number): boolean;
+  /** A receiver that forwards channel messages to subtask `index` of `chain`, which runs elsewhere. */
+  remote(chain: number, index: number): ChannelReceiver;
+}
 
 /** Replaces sources and sinks by uid (test drivers swap in in-memory ones). */
 export interface ConnectorOverrides {
   readonly sources?: ReadonlyMap<string, Source<unknown>>;
   readonly sinks?: ReadonlyMap<string, Sink<unknown>>;
+}
+
+/** One subtask's acknowledgement of a barrier, as plain data (crosses threads by structured clone). */
+export interface AckRecord {
+  readonly chain: number;
+  readonly index: number;
+  readonly snapshot: OperatorSnapshot;
+  readonly sinkState: unknown;
+  readonly committables: readonly unknown[] | undefined;
+  /** The head operator's state descriptors, for the checkpoint metadata. */
+  readonly stateInfo: unknown;
+}
+
+/**
+ * Groups the acknowledgements of all subtasks by operator uid (a sink fused into a chain gets its own entry) and
+ * writes them to storage, when there is one. Returns what a restore reads.
+ */
+export async function writeCheckpoint(
+  storage: CheckpointStorage | undefined,
+  physical: PhysicalPlan,
+  records: readonly AckRecord[],
+  id: number,
+  savepoint: boolean,
+  now: number,
+): Promise<{ path: string | undefined; sizeBytes: number; states: Map<string, SubtaskState[]> }> {
+  const byUid = new Map<string, { node: PlanNode; parallelism: number; state: unknown; subtasks: SubtaskState[] }>();
+  for (const r of records) {
+    const chain = physical.chains[r.chain]!;
+    const head = chain.nodes[0]!;
+    const last = chain.nodes[chain.nodes.length - 1]!;
+    const sinkNode = last.spec.kind === 'sink' ? last : undefined;
+    const add = (node: PlanNode, snapshot: OperatorSnapshot, c?: readonly unknown[], state: unknown = null): void => {
+      let e = byUid.get(node.uid);
+      if (!e) byUid.set(node.uid, (e = { node, parallelism: chain.parallelism, state, subtasks: [] }));
+      e.subtasks.push({ subtask: r.index, snapshot, ...(c ? { committables: c } : {}) });
+    };
+    const sinkPart: OperatorSnapshot = r.sinkState === undefined ? {} : { operator: r.sinkState };
+    if (sinkNode && sinkNode !== head) {
+      add(head, r.snapshot, undefined, r.stateInfo);
+      add(sinkNode, sinkPart, r.committables);
+    } else if (sinkNode) {
+      add(sinkNode, sinkPart, r.committables);
+    } else {
+      add(head, r.snapshot, undefined, r.stateInfo);
+    }
+  }
+  for (const [uid, e] of byUid) if (e.subtasks.every((x) => x.snapshot.keyed === undefined && x.snapshot.operator === undefined && !x.committables)) byUid.delete(uid);
+  for (const e of byUid.values()) e.subtasks.sort((a, b) => a.subtask - b.subtask);
+  let path: string | undefined;
+  let sizeBytes = 0;
+  if (storage) {
+    const written = await storage.write(
+      { jobName: physical.logical.jobName, checkpointId: id, timestamp: now, maxParallelism: physical.logical.config.maxParallelism, savepoint },
+      [...byUid.values()].map((e) => ({ uid: e.node.uid, name: e.node.name, kind: e.node.spec.kind, parallelism: e.parallelism, state: e.state, subtasks: e.subtasks })),
+    );
+    path = written.path;
+    sizeBytes = written.bytes;
+  }
+  return { path, sizeBytes, states: new Map([...byUid].map(([uid, e]) => [uid, e.subtasks])) };
 }
 
 /** A completed checkpoint. */
@@ -75,6 +143,11 @@ export class JobRuntime implements SubtaskHost {
   private lastCompleted: CheckpointInfo | undefined;
   readonly abort = new AbortController();
   onFinished: (() => void) | undefined;
+  /** Set in a worker: acknowledgements go to the coordinator on the main thread instead of completing here. */
+  onAck: ((subtask: Subtask, checkpointId: number, ack: SubtaskAck) => void) | undefined;
+  /** Called when a local subtask finished. */
+  onSubtaskFinished: ((subtask: Subtask) => void) | undefined;
+  private readonly committables = new Map<number, Map<Subtask, readonly unknown[]>>();
   onFailure: ((e: unknown) => void) | undefined;
   checkpointsCompleted = 0;
 
@@ -83,47 +156,61 @@ export class JobRuntime implements SubtaskHost {
     readonly clock: Clock,
     private readonly storage: CheckpointStorage | undefined,
     overrides: ConnectorOverrides = {},
+    /** Which subtasks run here; the others are reached through `placement.remote`. Default: all run here. */
+    readonly placement?: Placement,
   ) {
     this.physical = physicalPlan(plan);
     this.jobName = plan.jobName;
     this.maxParallelism = plan.config.maxParallelism;
     this.errorPolicy = plan.config.errorPolicy;
     for (const n of plan.nodes) for (const e of n.inputs) if (e.sideOutput === DEAD_LETTERS.id) this.dlProducers.add(e.from);
+    const isLocal = (chain: number, index: number): boolean => placement?.isLocal(chain, index) ?? true;
 
-    const byChain: Subtask[][] = [];
+    // Receivers of every subtask of every chain: the local subtask, or a proxy that sends to where it runs.
+    const receivers: ChannelReceiver[][] = [];
+    const local: Array<Array<Subtask | undefined>> = [];
     for (const chain of this.physical.chains) {
       const channels = chain.inputs.reduce((s, i) => s + this.physical.chains[i.fromChain]!.parallelism, 0);
       const keyed = chain.inputs.find((i) => i.edge.partitioning === 'hash')?.edge.keySelector as KeySelector<unknown, Key> | undefined;
-      const subs: Subtask[] = [];
-      for (let i = 0; i < chain.parallelism; i++) subs.push(new Subtask(chain, i, channels, this, keyed));
-      byChain.push(subs);
-      this.subtasks.push(...subs);
+      const recv: ChannelReceiver[] = [];
+      const mine: Array<Subtask | undefined> = [];
+      for (let i = 0; i < chain.parallelism; i++) {
+        if (isLocal(chain.id, i)) {
+          const sub = new Subtask(chain, i, channels, this, keyed);
+          this.subtasks.push(sub);
+          recv.push(sub);
+          mine.push(sub);
+        } else {
+          recv.push(placement!.remote(chain.id, i));
+          mine.push(undefined);
+        }
+      }
+      receivers.push(recv);
+      local.push(mine);
     }
-    // Wire routers: for every consumer chain input, add a target to the producer subtasks' router of that output.
-    const targets = new Map<string, RouteTarget[]>(); // `${producerSubtaskId}|${nodeId}:${tag?}` → targets
-    const subId = new Map<Subtask, number>(this.subtasks.map((s, i) => [s, i]));
+    // Wire routers of local producers: for every consumer chain input, a target per producer subtask and output.
+    const targets = new Map<Subtask, Map<string, RouteTarget[]>>(); // producer → `${nodeId}` or `${nodeId}:${tag}` → targets
     for (const chain of this.physical.chains) {
       let offset = 0;
       for (const input of chain.inputs) {
-        const producers = byChain[input.fromChain]!;
+        const producers = local[input.fromChain]!;
         producers.forEach((p, pi) => {
-          const key = `${subId.get(p)}|${input.edge.from}${input.edge.sideOutput !== undefined ? `:${input.edge.sideOutput}` : ''}`;
-          let l = targets.get(key);
-          if (!l) targets.set(key, (l = []));
-          l.push({ partitioning: input.edge.partitioning, keySelector: input.edge.keySelector as KeySelector<unknown, Key> | undefined, receivers: byChain[chain.id]!, channel: offset + pi });
+          if (!p) return;
+          const key = `${input.edge.from}${input.edge.sideOutput !== undefined ? `:${input.edge.sideOutput}` : ''}`;
+          let byOutput = targets.get(p);
+          if (!byOutput) targets.set(p, (byOutput = new Map()));
+          let l = byOutput.get(key);
+          if (!l) byOutput.set(key, (l = []));
+          l.push({ partitioning: input.edge.partitioning, keySelector: input.edge.keySelector as KeySelector<unknown, Key> | undefined, receivers: receivers[chain.id]!, channel: offset + pi });
         });
         offset += producers.length;
       }
     }
     for (const s of this.subtasks) {
       const last = s.chain.nodes[s.chain.nodes.length - 1]!;
-      s.main = new Router(targets.get(`${subId.get(s)}|${last.id}`) ?? [], s.index, this.maxParallelism);
-      for (const n of s.chain.nodes) {
-        for (const [key, t] of targets) {
-          const prefix = `${subId.get(s)}|${n.id}:`;
-          if (key.startsWith(prefix)) s.sides.set(`${n.id}:${key.slice(prefix.length)}`, new Router(t, s.index, this.maxParallelism));
-        }
-      }
+      const mine = targets.get(s) ?? new Map<string, RouteTarget[]>();
+      s.main = new Router(mine.get(`${last.id}`) ?? [], s.index, this.maxParallelism);
+      for (const [key, t] of mine) if (key.includes(':')) s.sides.set(key, new Router(t, s.index, this.maxParallelism));
     }
     // Sources and sinks.
     for (const s of this.subtasks) {
@@ -157,12 +244,17 @@ export class JobRuntime implements SubtaskHost {
     this.scheduled.set(subtask, { at: timestamp, cancel });
   }
   acknowledge(subtask: Subtask, checkpointId: number, ack: SubtaskAck): void {
+    if (this.onAck) {
+      this.onAck(subtask, checkpointId, ack);
+      return;
+    }
     const p = this.inFlight;
     if (!p || p.id !== checkpointId) return;
     p.acks.set(subtask, ack);
     if (p.acks.size === p.expected) void this.complete(p);
   }
-  finished(): void {
+  finished(subtask: Subtask): void {
+    this.onSubtaskFinished?.(subtask);
     this.unfinished--;
     if (this.unfinished === 0) this.onFinished?.();
   }
@@ -254,6 +346,35 @@ export class JobRuntime implements SubtaskHost {
     }
   }
 
+  /**
+   * Injects barrier `id` at every local source now, between two batches; finished subtasks acknowledge at once with
+   * the state they had at end of input. Acknowledgements arrive through `acknowledge`.
+   */
+  injectBarrier(id: number): void {
+    for (const s of this.subtasks) if (s.finished) this.acknowledge(s, id, { snapshot: s.finalSnapshot, sinkState: s.finalSinkState, committables: undefined });
+    for (const src of this.sources) if (!src.subtask.finished) src.subtask.checkpoint(id);
+  }
+
+  /** Turns an acknowledgement into plain data (awaiting the sink's pre-commit), keeping the committables for `commitLocal`. */
+  async resolveAck(s: Subtask, id: number, ack: SubtaskAck): Promise<AckRecord> {
+    const committables = ack.committables ? await ack.committables : undefined;
+    if (committables && committables.length > 0) {
+      let m = this.committables.get(id);
+      if (!m) this.committables.set(id, (m = new Map()));
+      m.set(s, committables);
+    }
+    return { chain: s.chain.id, index: s.index, snapshot: ack.snapshot, sinkState: ack.sinkState, committables, stateInfo: s.head?.describeState?.() ?? null };
+  }
+
+  /** Checkpoint `id` completed: local sinks commit what they pre-committed for it, local sources are told. */
+  async commitLocal(id: number): Promise<void> {
+    const mine = this.committables.get(id);
+    this.committables.delete(id);
+    for (const k of [...this.committables.keys()]) if (k < id) this.committables.delete(k);
+    if (mine) for (const [s, c] of mine) await s.sinkWriter?.commit?.(c);
+    for (const src of this.sources) await src.reader.notifyCheckpointComplete?.(id);
+  }
+
   /** Injects barrier n at every source (now, between two batches) and resolves when the checkpoint completed. */
   triggerCheckpoint(savepoint = false): Promise<CheckpointInfo> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
@@ -262,61 +383,24 @@ export class JobRuntime implements SubtaskHost {
     return new Promise<CheckpointInfo>((resolve, reject) => {
       const p: PendingCheckpoint = { id, startedAt: this.clock.now(), savepoint, acks: new Map(), expected: this.subtasks.length, resolve, reject };
       this.inFlight = p;
-      // Finished subtasks have no state left to contribute; they acknowledge at once.
-      for (const s of this.subtasks) if (s.finished) p.acks.set(s, { snapshot: s.finalSnapshot, sinkState: s.finalSinkState, committables: undefined });
       try {
-        for (const src of this.sources) if (!src.subtask.finished) src.subtask.checkpoint(id);
+        this.injectBarrier(id);
       } catch (e) {
         this.inFlight = undefined;
         reject(e);
         this.fail(e);
-        return;
       }
-      if (p.acks.size === p.expected) void this.complete(p);
     });
   }
 
   private async complete(p: PendingCheckpoint): Promise<void> {
     try {
-      const byUid = new Map<string, { node: PlanNode; parallelism: number; state: unknown; subtasks: SubtaskState[] }>();
-      for (const s of this.subtasks) {
-        const ack = p.acks.get(s)!;
-        const committables = ack.committables ? await ack.committables : undefined;
-        const add = (node: PlanNode, snapshot: SubtaskState['snapshot'], c?: readonly unknown[]): void => {
-          let e = byUid.get(node.uid);
-          if (!e) byUid.set(node.uid, (e = { node, parallelism: s.chain.parallelism, state: s.head?.describeState?.() ?? null, subtasks: [] }));
-          e.subtasks.push({ subtask: s.index, snapshot, ...(c ? { committables: c } : {}) });
-        };
-        const sinkPart = ack.sinkState === undefined ? {} : { operator: ack.sinkState };
-        if (s.sinkNode && s.sinkNode !== s.headNode) {
-          add(s.headNode, ack.snapshot);
-          add(s.sinkNode, sinkPart, committables);
-        } else if (s.sinkNode) {
-          add(s.sinkNode, sinkPart, committables);
-        } else {
-          add(s.headNode, ack.snapshot);
-        }
-      }
-      for (const [uid, e] of byUid) if (e.subtasks.every((x) => x.snapshot.keyed === undefined && x.snapshot.operator === undefined && !x.committables)) byUid.delete(uid);
-      let path: string | undefined;
-      let sizeBytes = 0;
-      if (this.storage) {
-        path = await this.storage.write(
-          { jobName: this.jobName, checkpointId: p.id, timestamp: this.clock.now(), maxParallelism: this.maxParallelism, savepoint: p.savepoint },
-          [...byUid.values()].map((e) => ({ uid: e.node.uid, name: e.node.name, kind: e.node.spec.kind, parallelism: e.parallelism, state: e.state, subtasks: e.subtasks })),
-        );
-        sizeBytes = [...byUid.values()].reduce((n, e) => n + JSON.stringify(e.subtasks, (_k, v) => (v instanceof Map ? [...v] : v)).length, 0);
-      }
-      const states = new Map([...byUid].map(([uid, e]) => [uid, e.subtasks]));
+      const records = await Promise.all(this.subtasks.map((s) => this.resolveAck(s, p.id, p.acks.get(s)!)));
+      const written = await writeCheckpoint(this.storage, this.physical, records, p.id, p.savepoint, this.clock.now());
       if (this.inFlight === p) this.inFlight = undefined;
       // Completed: now make the sinks' pre-committed output visible, and tell sources (e.g. commit Kafka offsets).
-      for (const s of this.sinks) {
-        const ack = p.acks.get(s)!;
-        const c = ack.committables ? await ack.committables : [];
-        if (c.length > 0) await s.sinkWriter?.commit?.(c);
-      }
-      for (const src of this.sources) await src.reader.notifyCheckpointComplete?.(p.id);
-      const info: CheckpointInfo = { checkpointId: p.id, path, durationMs: this.clock.now() - p.startedAt, sizeBytes, states };
+      await this.commitLocal(p.id);
+      const info: CheckpointInfo = { checkpointId: p.id, path: written.path, durationMs: this.clock.now() - p.startedAt, sizeBytes: written.sizeBytes, states: written.states };
       this.lastCompleted = info;
       this.checkpointsCompleted++;
       p.resolve(info);
