@@ -70,7 +70,7 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
     services = await useDevServices({ hdfs: false });
     kafka = new Kafka({
       clientId: `smoke-${run}`,
-      brokers: services.kafka!.brokers,
+      brokers: [...services.kafka!.brokers],
       logLevel: logLevel.WARN,
       retry: { retries: 10 },
     });
