@@ -14,6 +14,11 @@ export interface JobOptions {
   readonly checkpointInterval?: Duration;
   /** Default error policy: `'fail'` (default) fails the job; `'skip'` sends the record to `env.deadLetters()`. */
   readonly errorPolicy?: ErrorPolicy;
+  /**
+   * The URL of the module that default-exports this job (`import.meta.url`), which worker threads import to rebuild
+   * it. Found from the call stack of `defineJob` when omitted.
+   */
+  readonly module?: string;
 }
 
 /**
@@ -23,6 +28,8 @@ export interface JobOptions {
 export interface JobDefinition {
   readonly name: string;
   readonly options: JobOptions;
+  /** The module that defines the job (see `JobOptions.module`); `undefined` when it could not be found. */
+  readonly moduleUrl: string | undefined;
   /** Builds the logical plan; `overrides` replace options (e.g. from the command line). Throws `JobBuildError`. */
   plan(overrides?: JobOptions): LogicalPlan;
 }
@@ -60,6 +67,7 @@ export function defineJob(name: string, build: (env: StreamEnvironment) => void,
   return {
     name,
     options,
+    moduleUrl: options.module ?? callerModule(new Error().stack),
     plan(overrides?: JobOptions): LogicalPlan {
       const env = new StreamEnvironment(name, resolveConfig({ ...options, ...overrides }));
       try {
@@ -71,4 +79,18 @@ export function defineJob(name: string, build: (env: StreamEnvironment) => void,
       return finishPlan(env.toPlan());
     },
   };
+}
+
+/** The first `file://` location in a stack trace that is not this file: the module that called `defineJob`. */
+export function callerModule(stack: string | undefined): string | undefined {
+  if (!stack) return undefined;
+  const self = /[/\\]core[/\\](?:dist|src)[/\\]job\.[jt]s/;
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /(file:\/\/[^\s)]+?):\d+:\d+\)?\s*$/.exec(line) ?? /\(?(\/[^\s():]+\.[cm]?[jt]s):\d+:\d+\)?\s*$/.exec(line);
+    if (!m) continue;
+    const loc = m[1]!;
+    if (self.test(loc)) continue;
+    return loc.startsWith('file://') ? loc : `file://${loc}`;
+  }
+  return undefined;
 }

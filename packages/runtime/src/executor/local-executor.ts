@@ -3,6 +3,9 @@ import { CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { LocalFileSystem } from '../local-filesystem.js';
 import { SystemClock } from '../system-clock.js';
 import { JobRuntime, type CheckpointInfo, type ConnectorOverrides, type OperatorMetricsRow } from './job-runtime.js';
+import { physicalPlan } from '@millrace/core';
+import { runParallel, workersFor } from '../parallel/parallel-executor.js';
+import type { RestartStrategy } from '../parallel/restart-strategy.js';
 
 /** Options of {@link runJob}. */
 export interface RunOptions {
@@ -20,6 +23,15 @@ export interface RunOptions {
   readonly connectors?: ConnectorOverrides;
   /** Receives what the job does on its own (restored from a checkpoint, or started fresh). Default: nothing. */
   readonly log?: (message: string) => void;
+  /**
+   * Worker threads for a job with parallelism above 1: `'auto'` (default) = the available cores, at most the job's
+   * largest parallelism; `0` runs every subtask in this thread (tests, or a job passed as a plan).
+   */
+  readonly workers?: number | 'auto';
+  /** What to do when the job fails on worker threads (default: fail). */
+  readonly restart?: RestartStrategy;
+  /** Batches in flight per channel between worker threads before the sender waits. Default 8. */
+  readonly credits?: number;
 }
 
 /** How a job ended. */
@@ -31,6 +43,10 @@ export interface JobResult {
   readonly durationMs: number;
   readonly checkpoints: number;
   readonly metrics: OperatorMetricsRow[];
+  /** Worker threads the job ran on (0: this thread). */
+  readonly workers: number;
+  /** Restarts after failures (worker threads with a restart strategy). */
+  readonly restarts: number;
 }
 
 /**
@@ -46,8 +62,10 @@ export interface JobHandle extends AsyncDisposable {
   savepoint(): Promise<CheckpointInfo>;
   /** Stops reading, without committing anything after the last completed checkpoint. */
   cancel(): Promise<JobResult>;
-  /** Per-operator, per-subtask metrics. */
+  /** Per-operator, per-subtask metrics (from worker threads: as of their last report, twice a second). */
   metrics(): OperatorMetricsRow[];
+  /** The most record batches that were in flight on one channel between threads (bounded: backpressure). */
+  maxInFlightBatches(): number;
 }
 
 const YIELD_EVERY = 64;
@@ -58,11 +76,18 @@ const YIELD_EVERY = 64;
  */
 export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}): JobHandle {
   const plan = 'plan' in job ? job.plan(opts.overrides) : job;
-  const clock = opts.clock ?? new SystemClock();
   const storage =
     opts.checkpoints === undefined ? undefined
     : typeof opts.checkpoints === 'string' ? new CheckpointStorage(new LocalFileSystem(opts.checkpoints), `/${plan.jobName}`)
     : new CheckpointStorage(opts.checkpoints.fs, `${opts.checkpoints.dir}/${plan.jobName}`, opts.checkpoints.retain);
+  const widest = Math.max(...physicalPlan(plan).chains.map((c) => c.parallelism));
+  if ('plan' in job && opts.workers !== 0 && widest > 1) {
+    if (opts.clock !== undefined || opts.connectors !== undefined) {
+      throw new CheckpointError('a manual clock or replaced connectors work only in this thread: pass workers: 0');
+    }
+    return runOnWorkers(job, plan, storage, opts);
+  }
+  const clock = opts.clock ?? new SystemClock();
   const rt = new JobRuntime(plan, clock, storage, opts.connectors);
   const startedAt = clock.now();
   let cancelled = false;
@@ -75,6 +100,8 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     durationMs: clock.now() - startedAt,
     checkpoints: rt.checkpointsCompleted,
     metrics: rt.metrics(),
+    workers: 0,
+    restarts: 0,
   });
 
   const failed = new Promise<never>((_, reject) => { rt.onFailure = reject; });
@@ -172,6 +199,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
       }
     },
     metrics: () => rt.metrics(),
+    maxInFlightBatches: () => 0,
     async [Symbol.asyncDispose]() {
       await handle.cancel();
     },
@@ -194,4 +222,80 @@ export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), ...data.map(line)].join('\n');
+}
+
+/** Runs a job on worker threads (see `runParallel`), with periodic checkpoints scheduled here. */
+function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: CheckpointStorage | undefined, opts: RunOptions): JobHandle {
+  const started = Date.now();
+  const workers = workersFor(plan, opts.workers);
+  let run: ReturnType<typeof runParallel> | undefined;
+  let stopPeriodic: (() => void) | undefined;
+  let cancelled = false;
+  const done = (async (): Promise<JobResult> => {
+    let restoreStates;
+    if (opts.restore !== undefined) {
+      if (!storage) throw new CheckpointError('restore needs checkpoint storage: pass checkpoints: <dir>');
+      const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
+      if (cp) {
+        if (cp.metadata.maxParallelism !== plan.config.maxParallelism) {
+          throw new CheckpointError(`checkpoint ${cp.path} has ${cp.metadata.maxParallelism} key groups but the job has ${plan.config.maxParallelism}: key groups are fixed for the life of a job`);
+        }
+        restoreStates = cp.operators;
+        opts.log?.(`restored '${plan.jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`);
+      } else {
+        opts.log?.(`no completed checkpoint in ${storage.fs.uri}${storage.dir}: starting '${plan.jobName}' from the beginning`);
+      }
+    }
+    run = runParallel(job, plan, { workers, storage, restoreStates, restart: opts.restart, credits: opts.credits ?? 8, log: opts.log });
+    const every = plan.config.checkpointIntervalMs;
+    if (every !== undefined) {
+      const h = setInterval(() => { run!.checkpoint(false).catch(() => {}); }, Math.max(1, every));
+      h.unref();
+      stopPeriodic = () => clearInterval(h);
+    }
+    try {
+      const r = await run.done;
+      return {
+        jobName: plan.jobName,
+        status: cancelled ? 'cancelled' : 'finished',
+        recordsRead: r.recordsRead,
+        durationMs: Date.now() - started,
+        checkpoints: r.checkpoints,
+        metrics: r.metrics,
+        workers,
+        restarts: r.restarts,
+      };
+    } finally {
+      stopPeriodic?.();
+    }
+  })();
+  done.catch(() => {});
+  const waitRun = async (): Promise<NonNullable<typeof run>> => {
+    for (let i = 0; !run && i < 1000; i++) await new Promise((r) => setImmediate(r));
+    if (!run) throw new CheckpointError('the job has not started');
+    return run;
+  };
+  opts.signal?.addEventListener('abort', () => { cancelled = true; void run?.cancel(); }, { once: true });
+  const handle: JobHandle = {
+    jobName: plan.jobName,
+    done,
+    checkpoint: async () => (await waitRun()).checkpoint(false),
+    savepoint: async () => (await waitRun()).checkpoint(true),
+    async cancel() {
+      cancelled = true;
+      stopPeriodic?.();
+      await run?.cancel();
+      try {
+        return await done;
+      } catch {
+        return { jobName: plan.jobName, status: 'cancelled', recordsRead: 0, durationMs: Date.now() - started, checkpoints: 0, metrics: run?.metrics() ?? [], workers, restarts: 0 };
+      }
+    },
+    metrics: () => run?.metrics() ?? [],
+    maxInFlightBatches: () => run?.maxInFlight() ?? 0,
+    async [Symbol.asyncDispose]() {
+      await handle.cancel();
+    },
+  };
+  return handle;
 }

@@ -1,0 +1,266 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import {
+  CheckpointError, MillraceError, physicalPlan, UserFunctionError,
+  type CollectSink, type JobDefinition, type LogicalPlan, type PhysicalPlan, type SinkWriter,
+} from '@millrace/core';
+import type { CheckpointStorage, SubtaskState } from '../checkpoint/checkpoint-storage.js';
+import { writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
+import { planFingerprint, subtaskKey, type ErrorData, type FromWorker, type SlotTask, type ToWorker } from './protocol.js';
+import { RestartPolicy, type RestartStrategy } from './restart-strategy.js';
+
+/** Options of a run on worker threads. */
+export interface ParallelOptions {
+  readonly workers: number;
+  readonly storage: CheckpointStorage | undefined;
+  readonly restoreStates: ReadonlyMap<string, readonly SubtaskState[]> | undefined;
+  readonly restart: RestartStrategy | undefined;
+  /** Batches in flight per channel before the sender waits. */
+  readonly credits: number;
+  readonly log: ((message: string) => void) | undefined;
+}
+
+/** The result of one attempt. */
+interface Attempt {
+  readonly done: Promise<{ recordsRead: number }>;
+  checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
+  cancel(): Promise<void>;
+  metrics(): OperatorMetricsRow[];
+  inFlight(): number;
+}
+
+function rebuildError(d: ErrorData): Error {
+  let e: Error;
+  if (d.name === 'UserFunctionError' && d.step !== undefined) {
+    const cause = d.cause ? Object.assign(new Error(d.cause.message), { name: d.cause.name, stack: d.cause.stack }) : new Error(d.message);
+    e = new UserFunctionError(d.step, d.uid!, d.timestamp, d.value, cause, d.context);
+  } else {
+    e = d.name === 'CheckpointError' ? new CheckpointError(d.message) : new MillraceError(d.message);
+    if (d.name !== 'CheckpointError') (e as { name: string }).name = d.name;
+  }
+  if (d.stack) e.stack = d.stack;
+  return e;
+}
+
+/** The number of workers for a plan: the requested number, at most the largest parallelism of any step. */
+export function workersFor(plan: LogicalPlan, requested: number | 'auto' | undefined): number {
+  const widest = Math.max(...physicalPlan(plan).chains.map((c) => c.parallelism));
+  const want = requested === undefined || requested === 'auto' ? availableParallelism() : requested;
+  return Math.max(1, Math.min(want, widest));
+}
+
+/**
+ * Runs one attempt of a job on a fixed piscina pool of `workers` threads, each hosting subtask i of every step with
+ * i % workers == its slot (slot sharing), as a long-lived task. The main thread coordinates: start and restore,
+ * checkpoints (barriers injected in every worker, acknowledgements collected, written, then committed), end of input
+ * and failures.
+ */
+function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalPlan, opts: ParallelOptions, restore: ReadonlyMap<string, readonly SubtaskState[]> | undefined, onCheckpoint: (info: CheckpointInfo) => void): Attempt {
+  const W = opts.workers;
+  const pool = new Piscina({
+    filename: new URL('./worker-entry.js', import.meta.url).href,
+    minThreads: W,
+    maxThreads: W,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 60_000,
+    maxQueue: W,
+  });
+  const totalSubtasks = physical.chains.reduce((n, c) => n + c.parallelism, 0);
+  const controls: MessagePort[] = [];
+  const tasks: Promise<void>[] = [];
+  const links: Array<Array<MessagePort | null>> = Array.from({ length: W }, () => new Array<MessagePort | null>(W).fill(null));
+  for (let a = 0; a < W; a++) {
+    for (let b = a + 1; b < W; b++) {
+      const ch = new MessageChannel();
+      links[a]![b] = ch.port1;
+      links[b]![a] = ch.port2;
+    }
+  }
+  const fingerprint = planFingerprint(plan);
+  let failure: Error | undefined;
+  let rejectDone: (e: Error) => void = () => {};
+  let resolveDone: (v: { recordsRead: number }) => void = () => {};
+  const done = new Promise<{ recordsRead: number }>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  done.catch(() => {});
+  const metrics = new Map<number, { rows: OperatorMetricsRow[]; recordsRead: number; inFlight: number }>();
+  const broadcast = (m: ToWorker): void => { for (const c of controls) c.postMessage(m); };
+  let finishedSubtasks = 0;
+  let finalCommitted = 0;
+  let ready = 0;
+  let nextId = 1;
+  let pending: { id: number; savepoint: boolean; startedAt: number; records: AckRecord[]; committed: number; resolve(i: CheckpointInfo): void; reject(e: Error): void; info?: CheckpointInfo } | undefined;
+  const collectWriters = new Map<string, SinkWriter<unknown>>();
+
+  const fail = (e: Error): void => {
+    if (failure) return;
+    failure = e;
+    pending?.reject(e);
+    broadcast({ type: 'cancel' });
+    void pool.destroy().catch(() => {});
+    rejectDone(e);
+  };
+
+  const onMessage = (slot: number, m: FromWorker): void => {
+    switch (m.type) {
+      case 'ready':
+        if (++ready === W) broadcast({ type: 'start', restore });
+        return;
+      case 'restored':
+        return;
+      case 'ack': {
+        const p = pending;
+        if (!p || p.id !== m.id) return;
+        p.records.push(m.record);
+        if (p.records.length === totalSubtasks) {
+          writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now()).then((w) => {
+            p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states };
+            broadcast({ type: 'commit', id: p.id });
+          }, (e) => { pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
+        }
+        return;
+      }
+      case 'committed': {
+        const p = pending;
+        if (!p || p.id !== m.id) return;
+        if (++p.committed === W) {
+          pending = undefined;
+          const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
+          onCheckpoint(info);
+          p.resolve(info);
+        }
+        return;
+      }
+      case 'subtask-finished':
+        if (++finishedSubtasks === totalSubtasks) broadcast({ type: 'finish' });
+        return;
+      case 'final-committed':
+        if (++finalCommitted === W) {
+          const recordsRead = [...metrics.values()].reduce((n, x) => n + x.recordsRead, 0);
+          void pool.destroy().catch(() => {});
+          resolveDone({ recordsRead });
+        }
+        return;
+      case 'metrics':
+        metrics.set(slot, { rows: m.rows, recordsRead: m.recordsRead, inFlight: m.inFlight });
+        return;
+      case 'collect': {
+        let w = collectWriters.get(m.uid);
+        if (!w) {
+          const node = plan.nodes.find((n) => n.uid === m.uid);
+          const sink = node?.spec.kind === 'sink' ? (node.spec.sink as CollectSink<unknown>) : undefined;
+          if (!sink) return;
+          w = sink.createWriter({ jobName: plan.jobName, uid: m.uid, subtaskIndex: 0, parallelism: 1, clock: { now: Date.now, schedule: () => () => {} }, signal: new AbortController().signal });
+          collectWriters.set(m.uid, w);
+        }
+        void w.write(m.values, m.timestamps, m.values.length);
+        return;
+      }
+      case 'log':
+        opts.log?.(m.message);
+        return;
+      case 'failed':
+        fail(rebuildError(m.error));
+        return;
+    }
+  };
+
+  for (let slot = 0; slot < W; slot++) {
+    const { port1, port2 } = new MessageChannel();
+    controls.push(port1);
+    port1.on('message', (m: FromWorker) => onMessage(slot, m));
+    const slotLinks = links[slot]!;
+    const task: SlotTask = { slot, workers: W, moduleUrl: job.moduleUrl!, overrides: plan.config === undefined ? {} : {
+      parallelism: plan.config.parallelism, maxParallelism: plan.config.maxParallelism, batchSize: plan.config.batchSize, errorPolicy: plan.config.errorPolicy,
+      ...(plan.config.checkpointIntervalMs !== undefined ? { checkpointInterval: plan.config.checkpointIntervalMs } : {}),
+    }, fingerprint, credits: opts.credits, control: port2, links: slotLinks };
+    const transfer = [port2, ...slotLinks.filter((p): p is MessagePort => p !== null)];
+    tasks.push(pool.run(task, { transferList: transfer as never }).catch((e: unknown) => {
+      fail(new MillraceError(`worker ${slot} of job '${plan.jobName}' stopped: ${(e as Error)?.message ?? String(e)}`, { cause: e }));
+    }));
+  }
+
+  return {
+    done: done.finally(() => { for (const c of controls) c.close(); }),
+    checkpoint(savepoint) {
+      if (failure) return Promise.reject(failure);
+      if (pending) return Promise.reject(new CheckpointError(`checkpoint ${pending.id} is still in progress`));
+      if (finishedSubtasks === totalSubtasks) return Promise.reject(new CheckpointError('the job has finished'));
+      return new Promise<CheckpointInfo>((resolve, reject) => {
+        pending = { id: nextId++, savepoint, startedAt: Date.now(), records: [], committed: 0, resolve, reject };
+        broadcast({ type: 'checkpoint', id: pending.id });
+      });
+    },
+    async cancel() {
+      broadcast({ type: 'cancel' });
+      await pool.destroy().catch(() => {});
+    },
+    metrics: () => [...metrics.values()].flatMap((x) => x.rows),
+    inFlight: () => Math.max(0, ...[...metrics.values()].map((x) => x.inFlight)),
+  };
+}
+
+/** Handle of a job running on worker threads, across restarts. */
+export interface ParallelRun {
+  readonly done: Promise<{ recordsRead: number; restarts: number; checkpoints: number; metrics: OperatorMetricsRow[] }>;
+  checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
+  cancel(): Promise<void>;
+  metrics(): OperatorMetricsRow[];
+  /** The most batches that were in flight on one channel (bounded by the credits: backpressure). */
+  maxInFlight(): number;
+}
+
+/**
+ * Runs a job on worker threads with a restart strategy: after a failure, restarts from the last completed checkpoint
+ * (in memory, or read back from storage) after the strategy's delay, until it gives up.
+ */
+export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: ParallelOptions): ParallelRun {
+  if (!job.moduleUrl) {
+    throw new MillraceError(`job '${plan.jobName}' cannot run on worker threads: the module that defines it is unknown; pass defineJob(name, build, { module: import.meta.url })`);
+  }
+  const physical = physicalPlan(plan);
+  const policy = new RestartPolicy(opts.restart);
+  let latest: ReadonlyMap<string, readonly SubtaskState[]> | undefined = opts.restoreStates;
+  let checkpoints = 0;
+  let attempt: Attempt | undefined;
+  let cancelled = false;
+  let maxInFlight = 0;
+  let lastMetrics: OperatorMetricsRow[] = [];
+  const onCheckpoint = (info: CheckpointInfo): void => {
+    latest = info.states;
+    checkpoints++;
+  };
+  const done = (async () => {
+    for (;;) {
+      attempt = startAttempt(job, plan, physical, opts, latest, onCheckpoint);
+      try {
+        const r = await attempt.done;
+        maxInFlight = Math.max(maxInFlight, attempt.inFlight());
+        lastMetrics = attempt.metrics();
+        return { recordsRead: r.recordsRead, restarts: policy.restarts, checkpoints, metrics: lastMetrics };
+      } catch (e) {
+        maxInFlight = Math.max(maxInFlight, attempt.inFlight());
+        lastMetrics = attempt.metrics();
+        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics };
+        const delay = policy.next(Date.now());
+        if (delay === undefined) throw e;
+        opts.log?.(`job '${plan.jobName}' failed (${(e as Error).message}); restarting ${latest ? 'from the last completed checkpoint' : 'from the beginning'} in ${delay} ms (restart ${policy.restarts})`);
+        await new Promise((r) => setTimeout(r, delay));
+        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics };
+      }
+    }
+  })();
+  done.catch(() => {});
+  return {
+    done,
+    checkpoint: (savepoint) => attempt!.checkpoint(savepoint),
+    async cancel() {
+      cancelled = true;
+      await attempt?.cancel();
+    },
+    metrics: () => attempt?.metrics() ?? lastMetrics,
+    maxInFlight: () => Math.max(maxInFlight, attempt?.inFlight() ?? 0),
+  };
+}
+
+export { subtaskKey };
