@@ -40,5 +40,10 @@ export interface SinkWriter<T, C = unknown> {
 /** A destination for records: what `sinkTo` takes. */
 export interface Sink<T> {
   readonly description: string;
+  /**
+   * The writer must run on the main thread (an in-memory sink the caller reads, like `sinks.collect()`): when the
+   * job runs on worker threads, their records are relayed to one writer created there.
+   */
+  readonly mainThread?: boolean;
   createWriter(ctx: SinkWriterContext): SinkWriter<T>;
 }

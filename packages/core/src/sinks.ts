@@ -17,6 +17,7 @@ export const sinks = {
     const got: Array<{ value: T; timestamp: number }> = [];
     return {
       description: 'collect',
+      mainThread: true,
       createWriter: (): SinkWriter<T> => ({
         write(values, timestamps, n) {
           for (let i = 0; i < n; i++) got.push({ value: values[i]!, timestamp: timestamps[i]! });

@@ -70,6 +70,7 @@ export function observableSink<T>(): ObservableSink<T> {
 
   const sink: Sink<T> = {
     description: 'observable',
+    mainThread: true,
     createWriter(ctx): SinkWriter<T> {
       if (ended) {
         throw new Error(`observable sink (uid '${ctx.uid}') already ended: an observable sink serves one job run; create a new one (observableSink() or toObservable) for each run`);

@@ -110,7 +110,8 @@ describe('toObservable / observableSink', () => {
     const values = Array.from({ length: 100 }, (_, i) => i);
     const job = defineJob('wide', (env) => { env.fromArray(values, { uid: 'numbers' }).sinkTo(sink, { uid: 'out' }); }, { parallelism: 3 });
     const all = lastValueFrom(observable.pipe(toArray()));
-    await runJob(job).done;
+    // Three subtasks in this thread: the job is defined inside this test module, which worker threads cannot import.
+    await runJob(job, { workers: 0 }).done;
     assert.deepEqual((await all).sort((x, y) => x - y), values);
   });
 

@@ -159,7 +159,7 @@ test('an in-thread run with the skip policy loses nothing: records in = records 
       .sinkTo(out, { uid: 'out' });
     env.deadLetters().sinkTo(dead, { uid: 'dead' });
   }, { errorPolicy: 'skip', parallelism: 2 });
-  const result = await runJob(job).done;
+  const result = await runJob(job, { workers: 0 }).done;
   assert.equal(result.status, 'finished');
   assert.equal(result.recordsRead, 500);
   assert.equal(dead.values().filter((d) => d.step === 'check').length, 10);

@@ -15,7 +15,7 @@ test('regression: a throwing key selector fails the keyed step by its own name a
         .aggregate(agg.count(), { uid: 'counter' })
         .sinkTo(sinks.collect(), { uid: 'out' });
     });
-    await assert.rejects(runJob(job, { overrides: { parallelism } }).done, (e: unknown) => {
+    await assert.rejects(runJob(job, { overrides: { parallelism }, workers: 0 }).done, (e: unknown) => {
       assert.ok(e instanceof UserFunctionError, String(e));
       assert.equal(e.step, 'counter', `at parallelism ${parallelism}`);
       assert.match(e.message, /step 'counter' \(uid 'counter'\).*empty key/);

@@ -78,7 +78,7 @@ function multisets(out: Outputs, withSeq = false): Record<string, string[]> {
 
 async function run(parallelism: number, sourceParallelism?: number): Promise<{ out: Outputs; subtasks: number }> {
   const { job, out } = makeJob(sourceParallelism);
-  const result = await runJob(job, { overrides: { parallelism }, clock: new ManualClock(0) }).done;
+  const result = await runJob(job, { overrides: { parallelism }, clock: new ManualClock(0), workers: 0 }).done;
   assert.equal(result.status, 'finished');
   assert.equal(result.recordsRead, events.length);
   return { out, subtasks: result.metrics.filter((m) => m.uid === 'buckets').length };
@@ -153,7 +153,7 @@ test('with a single source subtask, per-key order is preserved at every parallel
 
 test('keys are spread over subtasks by key group: every subtask of the keyed steps gets records at parallelism 4', async () => {
   const { job } = makeJob(undefined);
-  const result = await runJob(job, { overrides: { parallelism: 4 }, clock: new ManualClock(0) }).done;
+  const result = await runJob(job, { overrides: { parallelism: 4 }, clock: new ManualClock(0), workers: 0 }).done;
   const rows = result.metrics.filter((m) => m.uid === 'buckets');
   assert.deepEqual(rows.map((r) => r.subtask), [0, 1, 2, 3]);
   for (const r of rows) assert.ok(r.recordsIn > 0, `subtask ${r.subtask} got no records`);

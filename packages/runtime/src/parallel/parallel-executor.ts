@@ -3,7 +3,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
   CheckpointError, MillraceError, physicalPlan, UserFunctionError,
-  type CollectSink, type JobDefinition, type LogicalPlan, type PhysicalPlan, type SinkWriter,
+  type JobDefinition, type LogicalPlan, type PhysicalPlan, type SinkWriter,
 } from '@millrace/core';
 import type { CheckpointStorage, SubtaskState } from '../checkpoint/checkpoint-storage.js';
 import { writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
@@ -138,7 +138,13 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
         if (++finalCommitted === W) {
           const recordsRead = [...metrics.values()].reduce((n, x) => n + x.recordsRead, 0);
           void pool.destroy().catch(() => {});
-          resolveDone({ recordsRead });
+          // Sinks relayed to this thread end here, once every worker's input ended.
+          (async () => {
+            for (const w of collectWriters.values()) {
+              await w.finish?.();
+              await w.close?.();
+            }
+          })().then(() => resolveDone({ recordsRead }), (e) => fail(e instanceof Error ? e : new Error(String(e))));
         }
         return;
       case 'metrics':
@@ -148,7 +154,7 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
         let w = collectWriters.get(m.uid);
         if (!w) {
           const node = plan.nodes.find((n) => n.uid === m.uid);
-          const sink = node?.spec.kind === 'sink' ? (node.spec.sink as CollectSink<unknown>) : undefined;
+          const sink = node?.spec.kind === 'sink' ? node.spec.sink : undefined;
           if (!sink) return;
           w = sink.createWriter({ jobName: plan.jobName, uid: m.uid, subtaskIndex: 0, parallelism: 1, clock: { now: Date.now, schedule: () => () => {} }, signal: new AbortController().signal });
           collectWriters.set(m.uid, w);

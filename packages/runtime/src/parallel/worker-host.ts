@@ -101,10 +101,10 @@ export async function runSlot(task: SlotTask): Promise<void> {
 
     const collectRelays = new Map<string, Sink<unknown>>();
     for (const n of plan.nodes) {
-      if (n.spec.kind === 'sink' && n.spec.sink.description === 'collect') {
+      if (n.spec.kind === 'sink' && n.spec.sink.mainThread) {
         const uid = n.uid;
         collectRelays.set(uid, {
-          description: 'collect (relayed to the main thread)',
+          description: `${n.spec.sink.description} (relayed to the main thread)`,
           createWriter: (): SinkWriter<unknown> => ({
             write(values, timestamps, count) {
               post({ type: 'collect', uid, values: values.slice(0, count), timestamps: timestamps.slice(0, count) });
