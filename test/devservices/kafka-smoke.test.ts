@@ -59,6 +59,27 @@ async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
+/**
+ * Creates topics and waits until the broker's metadata shows a leader for every partition. kafkajs's own
+ * `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after the
+ * controller has created the topic; here that answer just means "not yet".
+ */
+async function createTopics(admin: Admin, topics: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  await eventually(async () => {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return topics.every((t) => {
+        const partitions = metadata.topics.find((m) => m.name === t.topic)?.partitions ?? [];
+        return partitions.length === t.numPartitions && partitions.every((p) => p.leader >= 0);
+      });
+    } catch {
+      return false;
+    }
+  }, `leaders for ${topics.map((t) => t.topic).join(', ')}`);
+}
+
+
 describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () => {
   let services: DevServicesLease;
   let kafka: Kafka;
@@ -91,11 +112,7 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
 
   it('admin creates, lists and describes topics, the cluster and topic configs', async () => {
     const topic = `smoke-admin-${run}`;
-    const created = await admin.createTopics({
-      topics: [{ topic, numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
-      waitForLeaders: true,
-    });
-    assert.equal(created, true);
+    await createTopics(admin, [{ topic, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }]);
     assert.ok((await admin.listTopics()).includes(topic));
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     assert.equal(metadata.topics[0]!.partitions.length, 3);
@@ -116,7 +133,7 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
   it('consumes in a group and rebalances partitions when a second member joins', async () => {
     const topic = `smoke-group-${run}`;
     const groupId = `smoke-group-${run}`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopics(admin, [{ topic, numPartitions: 2 }]);
     const producer = track(kafka.producer());
     await producer.connect();
     const send = (from: number, count: number) =>
@@ -172,10 +189,7 @@ describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () 
     const input = `smoke-tx-in-${run}`;
     const output = `smoke-tx-out-${run}`;
     const groupId = `smoke-tx-${run}`;
-    await admin.createTopics({
-      topics: [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopics(admin, [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }]);
     const plain = track(kafka.producer());
     await plain.connect();
     await plain.send({ topic: input, messages: ['a', 'b', 'c'].map((value) => ({ value })) });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
@@ -37,6 +38,35 @@ async function kcat(args: string[], input?: string): Promise<string> {
   });
 }
 
+/** Polls `probe` (every 100 ms) until it holds; fails after `timeoutMs`. */
+async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(100);
+  }
+}
+
+/**
+ * Creates topics and waits until the broker's metadata shows a leader for every partition. kafkajs's own
+ * `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after the
+ * controller has created the topic; here that answer just means "not yet".
+ */
+async function createTopics(admin: Admin, topics: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  await eventually(async () => {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return topics.every((t) => {
+        const partitions = metadata.topics.find((m) => m.name === t.topic)?.partitions ?? [];
+        return partitions.length === t.numPartitions && partitions.every((p) => p.leader >= 0);
+      });
+    } catch {
+      return false;
+    }
+  }, `leaders for ${topics.map((t) => t.topic).join(', ')}`);
+}
+
 describe('kcat reads and writes the dev Kafka', { timeout: 300_000 }, () => {
   let services: DevServicesLease;
   let kafka: Kafka;
@@ -59,7 +89,7 @@ describe('kcat reads and writes the dev Kafka', { timeout: 300_000 }, () => {
 
   it('reads what kafkajs produced, with partitions, offsets, keys and values', async () => {
     const topic = `kcat-read-${id}`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopics(admin, [{ topic, numPartitions: 2 }]);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
@@ -88,7 +118,7 @@ describe('kcat reads and writes the dev Kafka', { timeout: 300_000 }, () => {
 
   it('lets kafkajs read what kcat produced', async () => {
     const topic = `kcat-write-${id}`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopics(admin, [{ topic, numPartitions: 1 }]);
     await kcat(['-b', brokers, '-P', '-t', topic, '-K', ':'], 'k1:one\nk2:two\nk3:three\n');
 
     const consumer = kafka.consumer({ groupId: `kcat-${id}` });
