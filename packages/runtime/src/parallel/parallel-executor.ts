@@ -56,7 +56,16 @@ export function workersFor(plan: LogicalPlan, requested: number | 'auto' | undef
  * checkpoints (barriers injected in every worker, acknowledgements collected, written, then committed), end of input
  * and failures.
  */
-function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalPlan, opts: ParallelOptions, restore: ReadonlyMap<string, readonly SubtaskState[]> | undefined, onCheckpoint: (info: CheckpointInfo) => void): Attempt {
+function startAttempt(
+  job: JobDefinition,
+  plan: LogicalPlan,
+  physical: PhysicalPlan,
+  opts: ParallelOptions,
+  restore: ReadonlyMap<string, readonly SubtaskState[]> | undefined,
+  onCheckpoint: (info: CheckpointInfo) => void,
+  firstCheckpointId: number,
+  onCheckpointStarted: (nextId: number) => void = () => {},
+): Attempt {
   const W = opts.workers;
   const pool = new Piscina({
     filename: new URL('./worker-entry.js', import.meta.url).href,
@@ -79,6 +88,8 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
   }
   const fingerprint = planFingerprint(plan);
   let failure: Error | undefined;
+  /** Set when the attempt ends on purpose (finished or cancelled): workers going away then is no failure. */
+  let stopping = false;
   let rejectDone: (e: Error) => void = () => {};
   let resolveDone: (v: { recordsRead: number }) => void = () => {};
   const done = new Promise<{ recordsRead: number }>((res, rej) => { resolveDone = res; rejectDone = rej; });
@@ -88,17 +99,23 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
   let finishedSubtasks = 0;
   let finalCommitted = 0;
   let ready = 0;
-  let nextId = 1;
+  let restoredCount = 0;
+  let markRunning: () => void = () => {};
+  /** Resolves when every worker restored and sources run: checkpoints wait for it. */
+  const running = new Promise<void>((r) => (markRunning = r));
+  // Checkpoint ids keep increasing across attempts, so a restarted job never overwrites an earlier checkpoint.
+  let nextId = firstCheckpointId;
   let pending: { id: number; savepoint: boolean; startedAt: number; records: AckRecord[]; committed: number; resolve(i: CheckpointInfo): void; reject(e: Error): void; info?: CheckpointInfo } | undefined;
   const collectWriters = new Map<string, SinkWriter<unknown>>();
 
   const fail = (e: Error): void => {
-    if (failure) return;
+    if (failure || stopping) return;
     failure = e;
+    stopping = true;
     pending?.reject(e);
     broadcast({ type: 'cancel' });
-    void pool.destroy().catch(() => {});
-    rejectDone(e);
+    // The attempt ends only when its workers are gone, so that a restart never overlaps with them.
+    void pool.destroy().catch(() => {}).finally(() => rejectDone(e));
   };
 
   const onMessage = (slot: number, m: FromWorker): void => {
@@ -107,6 +124,11 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
         if (++ready === W) broadcast({ type: 'start', restore });
         return;
       case 'restored':
+        // Sources start only once every worker has its state back, so no record meets an unrestored operator.
+        if (++restoredCount === W) {
+          broadcast({ type: 'run' });
+          markRunning();
+        }
         return;
       case 'ack': {
         const p = pending;
@@ -137,7 +159,8 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
       case 'final-committed':
         if (++finalCommitted === W) {
           const recordsRead = [...metrics.values()].reduce((n, x) => n + x.recordsRead, 0);
-          void pool.destroy().catch(() => {});
+          stopping = true;
+          void Promise.allSettled(tasks).then(() => pool.destroy()).catch(() => {});
           // Sinks relayed to this thread end here, once every worker's input ended.
           (async () => {
             for (const w of collectWriters.values()) {
@@ -182,24 +205,29 @@ function startAttempt(job: JobDefinition, plan: LogicalPlan, physical: PhysicalP
     }, fingerprint, credits: opts.credits, control: port2, links: slotLinks };
     const transfer = [port2, ...slotLinks.filter((p): p is MessagePort => p !== null)];
     tasks.push(pool.run(task, { transferList: transfer as never }).catch((e: unknown) => {
+      if (stopping) return;
       fail(new MillraceError(`worker ${slot} of job '${plan.jobName}' stopped: ${(e as Error)?.message ?? String(e)}`, { cause: e }));
     }));
   }
 
   return {
     done: done.finally(() => { for (const c of controls) c.close(); }),
-    checkpoint(savepoint) {
-      if (failure) return Promise.reject(failure);
-      if (pending) return Promise.reject(new CheckpointError(`checkpoint ${pending.id} is still in progress`));
-      if (finishedSubtasks === totalSubtasks) return Promise.reject(new CheckpointError('the job has finished'));
+    async checkpoint(savepoint) {
+      await Promise.race([running, done.then(() => {}, () => {})]);
+      if (failure) throw failure;
+      if (pending) throw new CheckpointError(`checkpoint ${pending.id} is still in progress`);
+      if (finishedSubtasks === totalSubtasks || stopping) throw new CheckpointError('the job has finished');
       return new Promise<CheckpointInfo>((resolve, reject) => {
         pending = { id: nextId++, savepoint, startedAt: Date.now(), records: [], committed: 0, resolve, reject };
+        onCheckpointStarted(nextId);
         broadcast({ type: 'checkpoint', id: pending.id });
       });
     },
     async cancel() {
+      stopping = true;
       broadcast({ type: 'cancel' });
       await pool.destroy().catch(() => {});
+      rejectDone(new MillraceError(`job '${plan.jobName}' was cancelled`));
     },
     metrics: () => [...metrics.values()].flatMap((x) => x.rows),
     inFlight: () => Math.max(0, ...[...metrics.values()].map((x) => x.inFlight)),
@@ -232,13 +260,16 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
   let cancelled = false;
   let maxInFlight = 0;
   let lastMetrics: OperatorMetricsRow[] = [];
+  let nextCheckpointId = 1;
   const onCheckpoint = (info: CheckpointInfo): void => {
     latest = info.states;
     checkpoints++;
   };
   const done = (async () => {
-    for (;;) {
-      attempt = startAttempt(job, plan, physical, opts, latest, onCheckpoint);
+    for (let restart = false; ; restart = true) {
+      // A restart without any completed checkpoint still restores (from nothing), so that sinks remove what the
+      // failed attempt wrote.
+      attempt = startAttempt(job, plan, physical, opts, latest ?? (restart ? new Map() : undefined), onCheckpoint, nextCheckpointId, (n) => { nextCheckpointId = n; });
       try {
         const r = await attempt.done;
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());

@@ -27,6 +27,8 @@ export interface SlotTask {
 /** Coordinator → worker. */
 export type ToWorker =
   | { readonly type: 'start'; readonly restore: ReadonlyMap<string, readonly SubtaskState[]> | undefined }
+  /** Every worker restored: sources may start reading. */
+  | { readonly type: 'run' }
   | { readonly type: 'checkpoint'; readonly id: number }
   | { readonly type: 'commit'; readonly id: number }
   | { readonly type: 'finish' }

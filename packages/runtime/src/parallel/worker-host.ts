@@ -149,6 +149,7 @@ export async function runSlot(task: SlotTask): Promise<void> {
 
     // ---- receiving ----
     let pumping = false;
+    let restored = false;
     const deliver = (s: Subtask, m: LinkMessage): void => {
       switch (m.t) {
         case 'b': {
@@ -167,7 +168,7 @@ export async function runSlot(task: SlotTask): Promise<void> {
       }
     };
     const pump = (): void => {
-      if (pumping || cancelled) return;
+      if (pumping || cancelled || !restored) return;
       pumping = true;
       try {
         for (let progress = true; progress; ) {
@@ -256,9 +257,14 @@ export async function runSlot(task: SlotTask): Promise<void> {
         case 'start':
           (async () => {
             if (m.restore) await runtime.restore(m.restore);
+            // Input from other workers waits until this worker's state is back.
+            restored = true;
+            pump();
             post({ type: 'restored' });
-            await Promise.all(runtime.sources.map((_, i) => readLoop(i)));
           })().catch(fail);
+          return;
+        case 'run':
+          Promise.all(runtime.sources.map((_, i) => readLoop(i))).catch(fail);
           return;
         case 'checkpoint':
           runtime.guard(() => runtime.injectBarrier(m.id));
