@@ -1,0 +1,136 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deepEqual as looseEqual } from 'node:assert';
+import { inflateRaw } from 'node:zlib';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import avro from 'avsc';
+import {
+  AvroError, ContainerWriter, avroSerde, avroType, readContainer, schemaRegistrySerde, snappyCodec,
+} from '../src/index.js';
+
+const readingV1 = {
+  type: 'record', name: 'Reading', namespace: 'iot',
+  fields: [
+    { name: 'device', type: 'string' },
+    { name: 'ts', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'value', type: 'double' },
+  ],
+} as const;
+const readingV2 = {
+  type: 'record', name: 'Reading', namespace: 'iot',
+  fields: [
+    { name: 'device', type: 'string' },
+    { name: 'ts', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'value', type: 'double' },
+    { name: 'unit', type: 'string', default: 'C' },
+  ],
+} as const;
+
+describe('avro serdes', () => {
+  it('round-trips with logical types: timestamp-millis, decimal, uuid', () => {
+    const serde = avroSerde<{ id: string; at: Date; amount: string }>({
+      type: 'record', name: 'Payment', fields: [
+        { name: 'id', type: { type: 'string', logicalType: 'uuid' } },
+        { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+        { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 } },
+      ],
+    });
+    const v = { id: '0f8fad5b-d9cb-469f-a165-70867728950e', at: new Date(1_700_000_000_123), amount: '-1234.50' };
+    looseEqual(serde.deserialize(serde.serialize(v)), v);
+    assert.equal(serde.deserialize(serde.serialize({ ...v, amount: '0.07' })).amount, '0.07');
+    assert.throws(() => serde.serialize({ ...v, id: 'not-a-uuid' }), (e: AvroError) => e.field === 'id' && /field 'id'/.test(e.message));
+    assert.throws(() => serde.serialize({ ...v, amount: '123456789.12' }), (e: AvroError) => e.field === 'amount');
+  });
+
+  it('reads old data with a newer reader schema (added field with default)', () => {
+    const old = avroSerde(readingV1);
+    const bytes = old.serialize({ device: 'd1', ts: new Date(5), value: 1.5 });
+    const v2 = avroSerde(readingV1, { readerSchema: readingV2 });
+    looseEqual(v2.deserialize(bytes), { device: 'd1', ts: new Date(5), value: 1.5, unit: 'C' });
+  });
+
+  it('names the offending field when schemas are incompatible', () => {
+    const bad = { ...readingV2, fields: [...readingV2.fields.slice(0, 3), { name: 'unit', type: 'string' }] };
+    assert.throws(() => avroSerde(readingV1, { readerSchema: bad }), (e: AvroError) => e.code === 'schema-mismatch' && e.field === 'unit' && /no default/.test(e.message));
+    const wrongType = { ...readingV1, fields: [readingV1.fields[0], readingV1.fields[1], { name: 'value', type: 'string' }] };
+    assert.throws(() => avroSerde(readingV1, { readerSchema: wrongType }), (e: AvroError) => e.field === 'value' && /double/.test(e.message));
+    assert.throws(() => avroSerde(readingV1).serialize({ device: 'd', ts: new Date(1) } as never), (e: AvroError) => e.field === 'value');
+  });
+
+  it('speaks the Confluent wire format against a schema registry', async () => {
+    // A tiny in-process fake of the two registry endpoints the serde uses.
+    const schemas: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const reg = /^\/subjects\/([^/]+)\/versions$/.exec(req.url ?? '');
+        const get = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '');
+        res.setHeader('content-type', 'application/vnd.schemaregistry.v1+json');
+        if (req.method === 'POST' && reg) {
+          const s = (JSON.parse(body) as { schema: string }).schema;
+          let id = schemas.indexOf(s) + 1;
+          if (id === 0) id = schemas.push(s);
+          res.end(JSON.stringify({ id: id + 100 }));
+        } else if (req.method === 'GET' && get && schemas[Number(get[1]) - 101]) {
+          res.end(JSON.stringify({ schema: schemas[Number(get[1]) - 101] }));
+        } else { res.statusCode = 404; res.end(JSON.stringify({ error_code: 40403, message: 'Schema not found' })); }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const v1 = await schemaRegistrySerde({ registry: url, subject: 'readings-value', schema: readingV1 });
+      const bytes = v1.serialize({ device: 'd1', ts: new Date(7), value: 2 });
+      assert.equal(bytes[0], 0);
+      assert.equal(Buffer.from(bytes).readInt32BE(1), 101);
+      // A reader with the newer schema registers it (id 102) and resolves data written with id 101.
+      const v2 = await schemaRegistrySerde<Record<string, unknown>>({ registry: url, subject: 'readings-value', schema: readingV2 });
+      await v2.prepare([bytes]);
+      looseEqual(v2.deserialize(bytes), { device: 'd1', ts: new Date(7), value: 2, unit: 'C' });
+      const unknown = Buffer.from(bytes); unknown.writeInt32BE(999, 1);
+      await assert.rejects(v2.prepare([unknown]), (e: AvroError) => e.code === 'registry' && /404/.test(e.message) && /schemas\/ids\/999/.test(e.message));
+      assert.throws(() => v2.deserialize(new Uint8Array([1, 2])), /wire format/);
+    } finally { server.close(); }
+  });
+});
+
+describe('avro container files', () => {
+  const records = Array.from({ length: 5000 }, (_, i) => ({ device: `d${i % 7}`, ts: new Date(1_000 * i), value: i / 4 }));
+  for (const codec of ['deflate', 'snappy', 'null'] as const) {
+    it(`writes ${codec} files that avsc's own decoder reads`, async () => {
+      const w = new ContainerWriter(readingV1, { codec, blockSize: 4096 });
+      const chunks = [w.header()];
+      w.append(records.slice(0, 2500)); chunks.push(w.take());
+      w.append(records.slice(2500)); chunks.push(w.end());
+      const file = Buffer.concat(chunks);
+      assert.equal(file.length, w.bytes);
+      const decoded: unknown[] = [];
+      const dec = new avro.streams.BlockDecoder({ codecs: { null: (b: Buffer, cb: (e: Error | null, r?: Buffer) => void) => cb(null, b), deflate: inflateRaw, snappy: (b: Buffer, cb: (e: Error | null, r?: Buffer) => void) => cb(null, Buffer.from(snappyCodec.decompress(b))) } as never });
+      await new Promise<void>((resolve, reject) => {
+        Readable.from([file]).pipe(dec).on('data', (r: unknown) => decoded.push(r)).on('end', resolve).on('error', reject);
+      });
+      assert.equal(decoded.length, records.length);
+      assert.deepEqual((decoded[4999] as { value: number }).value, records[4999]!.value);
+      looseEqual(readContainer(file).records, records);
+      looseEqual(readContainer(file, { readerSchema: readingV2 }).records[3], { ...records[3], unit: 'C' });
+    });
+  }
+
+  it('reports a corrupt block with its path and byte offset', () => {
+    const w = new ContainerWriter(readingV1, { blockSize: 2048 });
+    const file = Buffer.concat([w.header(), (w.append(records.slice(0, 1000)), w.end())]);
+    const { header } = readContainer(file);
+    const bad = Buffer.from(file);
+    bad[header.end + 900] = bad[header.end + 900]! ^ 0xff;
+    assert.throws(() => readContainer(bad, { path: '/data/x.avro' }), (e: AvroError) => e.code === 'corrupt-file' && e.path === '/data/x.avro' && typeof e.offset === 'number' && /byte offset \d+/.test(e.message));
+    assert.throws(() => readContainer(file.subarray(0, file.length - 5), { path: '/t.avro' }), /truncated/);
+    assert.throws(() => readContainer(Buffer.from('hello world'), { path: '/n.avro' }), /not an Avro container file/);
+  });
+
+  it('compiles schemas given as JSON text', () => {
+    assert.equal(avroType(JSON.stringify(readingV1)).name, 'iot.Reading');
+  });
+});
