@@ -1,5 +1,6 @@
 import { appendFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Sink, SinkWriter } from '@millrace/core';
 
 /** A part file made visible at commit. */
@@ -7,7 +8,9 @@ interface Committable { readonly pending: string; readonly final: string }
 
 /**
  * Writes records as JSON lines into part files in a local directory, exactly once with checkpoints:
- * records go to `.part-<subtask>-<n>.jsonl.inprogress`; at a barrier the file is renamed `….pending` (pre-commit);
+ * records go to `.part-<subtask>-<n>.<writer>.jsonl.inprogress` (`<writer>` is random per writer, so a write of a
+ * crashed run that lands late can never mix into a file of the run that replaced it); at a barrier the file is renamed
+ * `….pending` (pre-commit);
  * when the checkpoint completes it gets its final name `part-<subtask>-<n>.jsonl`. Readers that skip dot-files
  * never see partial output. On restore, pending files of the last completed checkpoint are committed and files
  * the crashed run wrote after it are deleted, and the writer says what it did on stderr.
@@ -32,8 +35,9 @@ export function jsonLinesFileSink<T>(
       let buffered: string[] = [];
       let current: string | undefined;
       let chain: Promise<void> = mkdir(dir, { recursive: true }).then(() => undefined);
-      const inprogress = (n: number): string => join(dir, `.part-${sub}-${n}.jsonl.inprogress`);
-      const pending = (n: number): string => join(dir, `.part-${sub}-${n}.jsonl.pending`);
+      const token = randomUUID().slice(0, 8);
+      const inprogress = (n: number): string => join(dir, `.part-${sub}-${n}.${token}.jsonl.inprogress`);
+      const pending = (n: number): string => join(dir, `.part-${sub}-${n}.${token}.jsonl.pending`);
       const final = (n: number): string => join(dir, `part-${sub}-${n}.jsonl`);
       const flush = (): Promise<void> => {
         if (buffered.length === 0) return chain;
@@ -75,7 +79,7 @@ export function jsonLinesFileSink<T>(
           await mkdir(dir, { recursive: true });
           let removed = 0;
           for (const name of await readdir(dir)) {
-            const m = new RegExp(`^\\.part-${sub}-(\\d+)\\.jsonl\\.(inprogress|pending)$`).exec(name);
+            const m = new RegExp(`^\\.part-${sub}-(\\d+)\\.[0-9a-f]+\\.jsonl\\.(inprogress|pending)$`).exec(name);
             if (m && Number(m[1]) >= next) {
               await rm(join(dir, name));
               removed++;

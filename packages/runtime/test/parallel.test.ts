@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobDefinition } from '@millrace/core';
@@ -60,18 +60,40 @@ test('the same job gives the same results at parallelism 1 (this thread), 2 and 
 });
 
 test('after a failure in a worker, the job restarts from its last completed checkpoint: no loss, no duplicates', async () => {
-  // The failure point is a seeded random record (seed 7).
+  // Both source subtasks stop at a gate after 12 000 records each; a checkpoint is taken there; then the gate opens
+  // and a user function throws at a seeded random record read after the gate (in the last 1 500 records of a split).
   let seed = 7;
   const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-  const failAt = 10_000 + Math.floor(rnd() * 25_000);
+  const split = Math.floor(rnd() * 8);
+  const failAt = split * 5_000 + 3_500 + Math.floor(rnd() * 1_500);
   const out = join(base, 'restart');
+  const gate = join(base, 'restart-gate');
+  await import('node:fs/promises').then((f) => f.mkdir(gate, { recursive: true }));
   const marker = join(base, 'restart-failed-once');
-  const job = await referenceJob({ PJ_OUT: out, PJ_PARALLELISM: '2', PJ_FAIL_AT: String(failAt), PJ_FAIL_MARKER: marker, PJ_CHECKPOINT_MS: '20' });
+  const job = await referenceJob({ PJ_OUT: out, PJ_PARALLELISM: '2', PJ_FAIL_AT: String(failAt), PJ_FAIL_MARKER: marker, PJ_GATE_DIR: gate, PJ_GATE_AT: '12000' });
   const logs: string[] = [];
-  const r = await start(job, { workers: 2, restart: { type: 'fixed-delay', attempts: 3, delay: 10 }, log: (m) => logs.push(m) }).done;
+  const handle = start(job, { workers: 2, restart: { type: 'fixed-delay', attempts: 3, delay: 10 }, log: (m) => logs.push(m) });
+  await waitForFiles(gate, ['reached-0', 'reached-1']);
+  const cp = await handle.checkpoint();
+  assert.ok(lines(join(out, 'sums')).length > 0, 'the checkpoint committed output');
+  writeFileSync(join(gate, 'open'), '');
+  const r = await handle.done;
   assert.ok(existsSync(marker), `the injected failure at record ${failAt} happened`);
   assert.equal(r.restarts, 1);
-  assert.match(logs.join('\n'), new RegExp(`injected failure at record ${failAt}`));
+  assert.match(logs.join('\n'), new RegExp(`injected failure at record ${failAt}.*restarting from the last completed checkpoint`));
+  assert.ok(r.checkpoints >= 1 && cp.checkpointId === 1);
+  assert.deepEqual(outputOf(out), golden);
+});
+
+test("a failure before any checkpoint restarts from the beginning, and the failed attempt's output is removed", async () => {
+  const out = join(base, 'restart-early');
+  const marker = join(base, 'restart-early-failed-once');
+  const job = await referenceJob({ PJ_OUT: out, PJ_PARALLELISM: '2', PJ_FAIL_AT: '30000', PJ_FAIL_MARKER: marker });
+  const logs: string[] = [];
+  const r = await start(job, { workers: 2, restart: { type: 'exponential-backoff', attempts: 2, initialDelay: 5, maxDelay: 50 }, log: (m) => logs.push(m) }).done;
+  assert.ok(existsSync(marker));
+  assert.equal(r.restarts, 1);
+  assert.match(logs.join('\n'), /restarting from the beginning/);
   assert.deepEqual(outputOf(out), golden);
 });
 

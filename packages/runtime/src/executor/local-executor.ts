@@ -47,6 +47,8 @@ export interface JobResult {
   readonly workers: number;
   /** Restarts after failures (worker threads with a restart strategy). */
   readonly restarts: number;
+  /** Of `durationMs`, the time before sources started reading: starting worker threads, importing the job, restoring. */
+  readonly startupMs: number;
 }
 
 /**
@@ -102,6 +104,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     metrics: rt.metrics(),
     workers: 0,
     restarts: 0,
+    startupMs: 0,
   });
 
   const failed = new Promise<never>((_, reject) => { rt.onFailure = reject; });
@@ -264,6 +267,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
         metrics: r.metrics,
         workers,
         restarts: r.restarts,
+        startupMs: r.startupMs,
       };
     } finally {
       stopPeriodic?.();
@@ -288,7 +292,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
       try {
         return await done;
       } catch {
-        return { jobName: plan.jobName, status: 'cancelled', recordsRead: 0, durationMs: Date.now() - started, checkpoints: 0, metrics: run?.metrics() ?? [], workers, restarts: 0 };
+        return { jobName: plan.jobName, status: 'cancelled', recordsRead: 0, durationMs: Date.now() - started, checkpoints: 0, metrics: run?.metrics() ?? [], workers, restarts: 0, startupMs: 0 };
       }
     },
     metrics: () => run?.metrics() ?? [],

@@ -24,6 +24,8 @@ export interface ParallelOptions {
 /** The result of one attempt. */
 interface Attempt {
   readonly done: Promise<{ recordsRead: number }>;
+  /** When every worker was ready and restored and sources started (ms since epoch), once they have. */
+  startedRunningAt(): number | undefined;
   checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
   cancel(): Promise<void>;
   metrics(): OperatorMetricsRow[];
@@ -100,6 +102,7 @@ function startAttempt(
   let finalCommitted = 0;
   let ready = 0;
   let restoredCount = 0;
+  let runningAt: number | undefined;
   let markRunning: () => void = () => {};
   /** Resolves when every worker restored and sources run: checkpoints wait for it. */
   const running = new Promise<void>((r) => (markRunning = r));
@@ -127,6 +130,7 @@ function startAttempt(
         // Sources start only once every worker has its state back, so no record meets an unrestored operator.
         if (++restoredCount === W) {
           broadcast({ type: 'run' });
+          runningAt = Date.now();
           markRunning();
         }
         return;
@@ -229,6 +233,7 @@ function startAttempt(
       await pool.destroy().catch(() => {});
       rejectDone(new MillraceError(`job '${plan.jobName}' was cancelled`));
     },
+    startedRunningAt: () => runningAt,
     metrics: () => [...metrics.values()].flatMap((x) => x.rows),
     inFlight: () => Math.max(0, ...[...metrics.values()].map((x) => x.inFlight)),
   };
@@ -236,7 +241,7 @@ function startAttempt(
 
 /** Handle of a job running on worker threads, across restarts. */
 export interface ParallelRun {
-  readonly done: Promise<{ recordsRead: number; restarts: number; checkpoints: number; metrics: OperatorMetricsRow[] }>;
+  readonly done: Promise<{ recordsRead: number; restarts: number; checkpoints: number; metrics: OperatorMetricsRow[]; startupMs: number }>;
   checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
   cancel(): Promise<void>;
   metrics(): OperatorMetricsRow[];
@@ -265,6 +270,9 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
     latest = info.states;
     checkpoints++;
   };
+  const began = Date.now();
+  let firstRunningAt: number | undefined;
+  const startup = (): number => (firstRunningAt ?? attempt?.startedRunningAt() ?? Date.now()) - began;
   const done = (async () => {
     for (let restart = false; ; restart = true) {
       // A restart without any completed checkpoint still restores (from nothing), so that sinks remove what the
@@ -272,18 +280,20 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
       attempt = startAttempt(job, plan, physical, opts, latest ?? (restart ? new Map() : undefined), onCheckpoint, nextCheckpointId, (n) => { nextCheckpointId = n; });
       try {
         const r = await attempt.done;
+        firstRunningAt ??= attempt.startedRunningAt();
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());
         lastMetrics = attempt.metrics();
-        return { recordsRead: r.recordsRead, restarts: policy.restarts, checkpoints, metrics: lastMetrics };
+        return { recordsRead: r.recordsRead, restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
       } catch (e) {
+        firstRunningAt ??= attempt.startedRunningAt();
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());
         lastMetrics = attempt.metrics();
-        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics };
+        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
         const delay = policy.next(Date.now());
         if (delay === undefined) throw e;
         opts.log?.(`job '${plan.jobName}' failed (${(e as Error).message}); restarting ${latest ? 'from the last completed checkpoint' : 'from the beginning'} in ${delay} ms (restart ${policy.restarts})`);
         await new Promise((r) => setTimeout(r, delay));
-        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics };
+        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
       }
     }
   })();

@@ -2,6 +2,7 @@ import type { JobOptions, LogicalPlan } from '@millrace/core';
 import type { MessagePort } from 'node:worker_threads';
 import type { AckRecord, OperatorMetricsRow } from '../executor/job-runtime.js';
 import type { SubtaskState } from '../checkpoint/checkpoint-storage.js';
+import type { EncodedValues } from './batch-codec.js';
 
 /**
  * Messages between the coordinator (main thread) and the workers, and between workers. Record batches, watermarks,
@@ -62,7 +63,7 @@ export type FromWorker =
 
 /** Worker ↔ worker: a channel message for a subtask, or a credit back to its sender. */
 export type LinkMessage =
-  | { readonly t: 'b'; readonly to: number; readonly ch: number; readonly v: unknown[]; readonly ts: number[] }
+  | { readonly t: 'b'; readonly to: number; readonly ch: number; readonly v: EncodedValues; readonly ts: Float64Array }
   | { readonly t: 'w'; readonly to: number; readonly ch: number; readonly wm: number }
   | { readonly t: 'i'; readonly to: number; readonly ch: number }
   | { readonly t: 'r'; readonly to: number; readonly ch: number; readonly id: number }

@@ -5,6 +5,7 @@ import type { ChannelMessage, ChannelReceiver } from '../executor/channel-messag
 import { JobRuntime } from '../executor/job-runtime.js';
 import type { Subtask } from '../executor/subtask.js';
 import { RecordBatch } from '../record-batch.js';
+import { decodeValues, encodeValues } from './batch-codec.js';
 import { SystemClock } from '../system-clock.js';
 import {
   errorData, fingerprintDifference, planFingerprint, subtaskKey, workerOf,
@@ -82,9 +83,12 @@ export async function runSlot(task: SlotTask): Promise<void> {
         switch (m.kind) {
           case 'batch': {
             const b = m.batch;
-            const v = b.values.length === b.length ? b.values : b.values.slice(0, b.length);
-            const ts = b.timestamps.length === b.length ? b.timestamps : b.timestamps.slice(0, b.length);
-            this.port.postMessage({ t: 'b', to, ch, v, ts } satisfies LinkMessage);
+            const transfer: ArrayBuffer[] = [];
+            const v = encodeValues(b.values, b.length, transfer);
+            const ts = new Float64Array(b.length);
+            for (let i = 0; i < b.length; i++) ts[i] = b.timestamps[i]!;
+            transfer.push(ts.buffer);
+            this.port.postMessage({ t: 'b', to, ch, v, ts } satisfies LinkMessage, transfer);
             const k = creditKey(to, ch);
             const left = (credits.get(k) ?? task.credits) - 1;
             credits.set(k, left);
@@ -154,9 +158,9 @@ export async function runSlot(task: SlotTask): Promise<void> {
       switch (m.t) {
         case 'b': {
           const batch = new RecordBatch();
-          batch.values = m.v;
-          batch.timestamps = m.ts;
-          batch.length = m.v.length;
+          batch.values = decodeValues(m.v);
+          batch.timestamps = m.ts as unknown as number[];
+          batch.length = m.ts.length;
           s.receive(m.ch, { kind: 'batch', batch });
           return;
         }
