@@ -6,7 +6,7 @@ import type { CheckpointStorage, LoadedCheckpoint, SubtaskState } from '../check
 import { Router, type RouteTarget } from './routing.js';
 import type { ChannelReceiver } from './channel-message.js';
 import { SourceDriver, type SourcePosition } from './source-driver.js';
-import { Subtask, type SubtaskAck, type SubtaskHost } from './subtask.js';
+import { BusyClock, Subtask, type SubtaskAck, type SubtaskHost } from './subtask.js';
 import type { OperatorSnapshot } from '../operators/operator.js';
 
 /** Where subtasks run, for a runtime that hosts only some of them (one worker thread of a parallel job). */
@@ -115,6 +115,10 @@ export interface OperatorMetricsRow {
   readonly lateRecordsDropped: number;
   readonly lateRecordsToSideOutput: number;
   readonly deadLetters: number;
+  /** Time spent processing (ms), exclusive of other subtasks in the same thread. */
+  readonly busyMs: number;
+  /** Time a source waited for full outputs (ms). */
+  readonly backpressuredMs: number;
 }
 
 /**
@@ -150,6 +154,7 @@ export class JobRuntime implements SubtaskHost {
   private readonly committables = new Map<number, Map<Subtask, readonly unknown[]>>();
   onFailure: ((e: unknown) => void) | undefined;
   checkpointsCompleted = 0;
+  readonly busy = new BusyClock();
 
   constructor(
     readonly plan: LogicalPlan,
@@ -218,7 +223,7 @@ export class JobRuntime implements SubtaskHost {
       if (head.spec.kind === 'source') {
         const source = overrides.sources?.get(head.uid) ?? head.spec.source;
         const reader: SourceReader<unknown> = source.createReader({ jobName: this.jobName, uid: head.uid, subtaskIndex: s.index, parallelism: s.chain.parallelism, clock, signal: this.abort.signal });
-        this.sources.push(new SourceDriver(s, source, reader, head.spec.watermarks));
+        this.sources.push(new SourceDriver(s, source, reader, head.spec.watermarks, this.busy));
       }
       if (s.sinkNode && s.sinkNode.spec.kind === 'sink') {
         const sink = overrides.sinks?.get(s.sinkNode.uid) ?? s.sinkNode.spec.sink;
@@ -315,6 +320,9 @@ export class JobRuntime implements SubtaskHost {
       if (meta.maxParallelism !== this.maxParallelism) {
         throw new CheckpointError(`checkpoint ${(cp as LoadedCheckpoint).path} has ${meta.maxParallelism} key groups but the job has ${this.maxParallelism}: key groups are fixed for the life of a job`);
       }
+      // Checkpoint ids keep increasing across restarts, so a later checkpoint never gets a smaller id than the one
+      // restored (the newest id is what `--restore latest` picks).
+      this.nextCheckpointId = Math.max(this.nextCheckpointId, meta.checkpointId + 1);
     }
     const known = new Set(this.plan.nodes.map((n) => n.uid));
     const unknown = [...states.keys()].filter((u) => !known.has(u));
@@ -447,6 +455,8 @@ export class JobRuntime implements SubtaskHost {
       lateRecordsDropped: s.metrics.lateRecordsDropped,
       lateRecordsToSideOutput: s.metrics.lateRecordsToSideOutput,
       deadLetters: s.metrics.deadLetters,
+      busyMs: Math.round(s.metrics.busyMs),
+      backpressuredMs: Math.round(s.metrics.backpressuredMs),
     }));
   }
 }
