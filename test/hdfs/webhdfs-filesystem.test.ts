@@ -1,0 +1,72 @@
+/**
+ * WebHdfsFileSystem against the real HDFS: streamed two-step CREATE, ranged reads, RENAME's result checked,
+ * RemoteExceptions mapped to errors naming the path, and use as checkpoint storage of a job.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { useDevServices, type DevServicesLease } from '@millrace/devservices';
+import { HdfsError, WebHdfsFileSystem } from '@millrace/hdfs';
+import { defineJob, sinks, sources } from '@millrace/core';
+import { runJob } from '@millrace/runtime';
+
+describe('WebHdfsFileSystem on the dev HDFS', { timeout: 300_000 }, () => {
+  let services: DevServicesLease;
+  let fs: WebHdfsFileSystem;
+  const dir = `/millrace-test/webhdfs-fs-${randomUUID().slice(0, 8)}`;
+
+  before(async () => {
+    services = await useDevServices({ kafka: false });
+    fs = new WebHdfsFileSystem({ url: services.hdfs!.webhdfsUrl, user: 'millrace-tester' });
+  });
+  after(async () => {
+    await fs?.delete(dir).catch(() => {});
+    fs?.close();
+    await services?.close();
+  });
+
+  it('streams a file in chunks, reads it whole and by range, lists it', async () => {
+    const s = fs.createStream(`${dir}/a/b.bin`);
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    for (const c of chunks) await s.write(c);
+    await s.close();
+    const all = Buffer.concat(chunks);
+    assert.ok(Buffer.from(await fs.readFile(`${dir}/a/b.bin`)).equals(all));
+    assert.ok(Buffer.from(await fs.readRange(`${dir}/a/b.bin`, 100_000, 5000)).equals(all.subarray(100_000, 105_000)));
+    const st = await fs.listStatus(`${dir}/a`);
+    assert.deepEqual(st.map((x) => [x.path, x.type, x.length]), [[`${dir}/a/b.bin`, 'file', all.length]]);
+    assert.deepEqual(await fs.list(`${dir}/nope`), []);
+  });
+
+  it('writes atomically, renames with checks, maps errors to what and where', async () => {
+    await fs.writeFile(`${dir}/w/x.json`, Buffer.from('{"v":1}'));
+    await fs.writeFile(`${dir}/w/x.json`, Buffer.from('{"v":2}'));
+    assert.equal(Buffer.from(await fs.readFile(`${dir}/w/x.json`)).toString(), '{"v":2}');
+    assert.deepEqual(await fs.list(`${dir}/w`), ['x.json']);
+    await fs.writeFile(`${dir}/w/y.json`, Buffer.from('y'));
+    await assert.rejects(fs.rename(`${dir}/w/y.json`, `${dir}/w/x.json`), (e: HdfsError) => e.code === 'exists' && e.message.includes(`${dir}/w/x.json`));
+    await assert.rejects(fs.rename(`${dir}/w/missing`, `${dir}/w/z`), (e: HdfsError) => e.code === 'not-found' && e.message.includes('missing'));
+    await assert.rejects(fs.readFile(`${dir}/w/missing`), (e: HdfsError) => e.code === 'not-found' && e.remote?.exception === 'FileNotFoundException' && e.message.includes(`${dir}/w/missing`));
+    const dup = fs.createStream(`${dir}/w/y.json`);
+    await assert.rejects(dup.close(), (e: HdfsError) => e.code === 'exists' && /FileAlreadyExists/.test(e.message));
+    await fs.delete(`${dir}/w/does-not-exist`);
+    await assert.rejects(new WebHdfsFileSystem({ url: 'http://127.0.0.1:1' }).exists('/x'), (e: HdfsError) => e.code === 'unreachable' && /WebHDFS URL/.test(e.message));
+  });
+
+  it('serves as checkpoint storage: a job checkpoints to HDFS and restores from it', async () => {
+    const job = defineJob('hdfs-chk', (env) => {
+      env.fromSource(sources.generator({ generate: (i) => i, ratePerSecond: 2000 }), { uid: 'src' })
+        .keyBy((x) => x % 3).reduce((a, b) => a + b, { uid: 'sum' }).sinkTo(sinks.collect(), { uid: 'out' });
+    });
+    const h = runJob(job, { checkpoints: { fs, dir: `${dir}/chk` } });
+    const info = await h.checkpoint();
+    await h.cancel();
+    const files = await fs.list(`${dir}/chk/hdfs-chk/chk-${info.checkpointId}`);
+    assert.ok(files.includes('_metadata.json'), `checkpoint files on HDFS: ${files.join(', ')}`);
+    const logs: string[] = [];
+    const again = runJob(job, { checkpoints: { fs, dir: `${dir}/chk` }, restore: 'latest', log: (m) => logs.push(m) });
+    await again.checkpoint();
+    await again.cancel();
+    assert.match(logs.join('\n'), new RegExp(`restored 'hdfs-chk' from webhdfs://127\\.0\\.0\\.1:\\d+${dir}/chk/hdfs-chk/chk-${info.checkpointId}`));
+  });
+});
