@@ -1,0 +1,171 @@
+import type { SinkWriter } from '@millrace/core';
+import type { AdminClient, OutgoingMessage, ProducerClient } from './client.js';
+import { describeKafkaError, KafkaConnectorError } from './errors.js';
+import { chunk, loadRecord, storeRecord, type StoredRecord } from './record-codec.js';
+import { encodeAll, topicPartitions, whereOf, type SinkTarget } from './sink-target.js';
+
+/**
+ * The output of one checkpoint of one sink subtask, stored in the checkpoint: written to Kafka when the checkpoint
+ * completes, in a transaction that also moves the marker of subtask `from` to `seq`.
+ */
+export interface KafkaCommittable {
+  /** The sink subtask that produced the records (names the marker group). */
+  readonly from: number;
+  /** Increases with each committable of subtask `from`, across restarts (the marker holds the last one written). */
+  readonly seq: number;
+  readonly records: readonly StoredRecord[];
+}
+
+/** The consumer group whose committed offset on partition 0 of the topic marks what subtask `from` wrote. */
+export function markerGroup(prefix: string, from: number): string {
+  return `millrace-sink.${prefix}.${from}`;
+}
+
+/**
+ * Exactly-once delivery without keeping a Kafka transaction open across a checkpoint:
+ *
+ * - `write` buffers encoded records in memory; `preCommit` cuts them into a committable that goes into the checkpoint.
+ * - `commit` (after the checkpoint completed, and again after a restore) writes each committable in one transaction
+ *   together with `sendOffsets` of the marker group `millrace-sink.<prefix>.<from>` (offset = `seq`), so the records
+ *   and "committable `seq` of subtask `from` is written" become visible atomically.
+ * - Before the first commit, the transactional producer (`<prefix>.<subtask>`) is initialised, which fences a
+ *   previous run's producer and completes or aborts its open transaction; the marker is then read, and committables
+ *   with `seq` ≤ the marker are skipped: a re-commit after a crash writes nothing twice.
+ *
+ * Committables not yet known to be written are carried into the next checkpoint too, so a checkpoint that completes
+ * while the previous commit is still running cannot lose that output.
+ */
+export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
+  private producer: ProducerClient | undefined;
+  private admin: AdminClient | undefined;
+  private opening: Promise<void> | undefined;
+  private partitions = 0;
+  private buffer: OutgoingMessage[] = [];
+  private readonly markers = new Map<number, number>();
+  private seq = 0;
+  private readonly unconfirmed: KafkaCommittable[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private restoredCount = 0;
+  private skipped = 0;
+
+  constructor(private readonly t: SinkTarget<T>) {}
+
+  private get me(): number {
+    return this.t.ctx.subtaskIndex;
+  }
+
+  /** Connects: checks the topic, initialises the transactional producer (fencing older ones), reads our marker. */
+  private open(): Promise<void> {
+    this.opening ??= (async () => {
+      this.admin = this.t.client.admin();
+      await this.admin.connect();
+      this.partitions = await topicPartitions(this.t, this.admin);
+      const p = this.t.client.producer({ clientId: `${this.t.transactionalIdPrefix}.${this.me}`, transactionalId: `${this.t.transactionalIdPrefix}.${this.me}`, idempotent: true });
+      await p.connect();
+      this.producer = p;
+      const m = await this.marker(this.me);
+      if (m >= this.seq) this.seq = m + 1;
+    })().catch((e) => { throw describeKafkaError(e, `${whereOf(this.t)} could not start its transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, this.t.client.brokers); });
+    return this.opening;
+  }
+
+  /** The last seq subtask `from` wrote (-1 when none), read once, then tracked here. */
+  private async marker(from: number): Promise<number> {
+    const known = this.markers.get(from);
+    if (known !== undefined) return known;
+    const offs = await this.admin!.committedOffsets(markerGroup(this.t.transactionalIdPrefix, from), [this.t.topic]);
+    const m = offs.find((o) => o.topic === this.t.topic && o.partition === 0)?.offset ?? -1;
+    const v = Math.max(m, this.markers.get(from) ?? -1);
+    this.markers.set(from, v);
+    return v;
+  }
+
+  write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void> {
+    if (count === 0) return;
+    if (!this.producer) {
+      const v = values.slice(0, count);
+      const ts = timestamps.slice(0, count);
+      return this.open().then(() => this.write(v, ts, count));
+    }
+    const ms = encodeAll(this.t, values, timestamps, count, this.partitions);
+    for (const m of ms) this.buffer.push(m);
+  }
+
+  preCommit(): KafkaCommittable[] | Promise<KafkaCommittable[]> {
+    // Cut synchronously: later writes belong to the next checkpoint.
+    const records = this.buffer;
+    this.buffer = [];
+    const build = (): KafkaCommittable[] => {
+      if (records.length > 0) this.unconfirmed.push({ from: this.me, seq: this.seq++, records: records.map(storeRecord) });
+      return this.unconfirmed.slice();
+    };
+    if (records.length > 0 && !this.producer) return this.open().then(build);
+    return build();
+  }
+
+  commit(committables: readonly KafkaCommittable[]): Promise<void> {
+    const run = this.chain.then(() => this.commitInOrder(committables));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async commitInOrder(committables: readonly KafkaCommittable[]): Promise<void> {
+    if (committables.length === 0) return;
+    await this.open();
+    const sorted = [...committables].sort((a, b) => a.from - b.from || a.seq - b.seq);
+    for (const c of sorted) {
+      if (c.from === this.me && c.seq >= this.seq) this.seq = c.seq + 1;
+      if (c.seq <= (await this.marker(c.from))) {
+        this.skipped++;
+        this.confirm(c);
+        continue;
+      }
+      await this.writeTransaction(c);
+      this.markers.set(c.from, c.seq);
+      this.confirm(c);
+    }
+  }
+
+  private confirm(c: KafkaCommittable): void {
+    const i = this.unconfirmed.findIndex((u) => u.from === c.from && u.seq === c.seq);
+    if (i >= 0) this.unconfirmed.splice(i, 1);
+  }
+
+  private async writeTransaction(c: KafkaCommittable): Promise<void> {
+    const what = `${whereOf(this.t)}: writing the ${c.records.length} record(s) of committable ${c.seq} of subtask ${c.from} in a transaction`;
+    let tx;
+    try {
+      tx = await this.producer!.transaction();
+    } catch (e) {
+      throw describeKafkaError(e, what, this.t.client.brokers);
+    }
+    try {
+      for (const part of chunk(c.records.map(loadRecord))) await tx.send({ topic: this.t.topic, messages: part });
+      await tx.sendOffsets(markerGroup(this.t.transactionalIdPrefix, c.from), [{ topic: this.t.topic, partition: 0, offset: c.seq }]);
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => {});
+      const err = describeKafkaError(e, what, this.t.client.brokers);
+      if (/fenced|PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/i.test(String((e as Error)?.message) + String((e as { type?: string })?.type))) {
+        throw new KafkaConnectorError('transaction', `${what}: another producer with transactional id '${this.t.transactionalIdPrefix}.${this.me}' took over (fenced). Is a second instance of this job running with the same transactionalIdPrefix? Give each instance its own prefix.`, { cause: e });
+      }
+      throw err;
+    }
+  }
+
+  restore(): void {
+    this.restoredCount++;
+  }
+
+  async finish(): Promise<void> {
+    await this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.skipped > 0) this.t.log(`[millrace] ${whereOf(this.t)}: skipped ${this.skipped} committable(s) already written before a restart (markers in group ${markerGroup(this.t.transactionalIdPrefix, this.me)})`);
+    await this.chain.catch(() => {});
+    await this.opening?.catch(() => {});
+    await this.producer?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
+  }
+}

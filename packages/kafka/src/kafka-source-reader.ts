@@ -1,0 +1,512 @@
+import { hostname } from 'node:os';
+import type { SourceBatch, SourceReader, SourceReaderContext } from '@millrace/core';
+import type { AdminClient, ConsumerClient, FetchedMessage, KafkaClient, OutgoingMessage, ProducerClient, TopicPartition } from './client.js';
+import { deadLetterMessage, rememberOrigin, type KafkaOrigin } from './dead-letter-format.js';
+import { describeKafkaError, KafkaConnectorError } from './errors.js';
+import type { KafkaSourceOptions } from './kafka-source-options.js';
+import type { Serde } from './serde.js';
+
+/** How a record is decoded into what the source emits. */
+export type RecordDecoder<T> = (m: FetchedMessage, tp: TopicPartition) => T | Promise<T>;
+
+/** The position a Kafka source subtask stores in a checkpoint: the next offset to read, per partition. */
+export interface KafkaPosition {
+  readonly v: 1;
+  /** `[topic, partition, nextOffset]` for every partition this subtask read (or was assigned) in the run. */
+  readonly offsets: ReadonlyArray<readonly [string, number, number]>;
+}
+
+interface Chunk {
+  readonly messages: readonly FetchedMessage[];
+  i: number;
+  readonly nextOffset: number;
+}
+
+interface PartitionState {
+  readonly tp: TopicPartition;
+  readonly key: string;
+  readonly split: string;
+  /** The next offset to emit; undefined until the start is known. */
+  next: number | undefined;
+  owned: boolean;
+  /** Assigned, start being looked up: paused, nothing is emitted. */
+  resolving: boolean;
+  paused: boolean;
+  queue: Chunk[];
+  buffered: number;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** Checks that a restored position is a Kafka position. */
+function asPosition(p: unknown, uid: string): KafkaPosition | undefined {
+  if (p === undefined || p === null) return undefined;
+  const x = p as KafkaPosition;
+  if (x.v !== 1 || !Array.isArray(x.offsets)) {
+    throw new KafkaConnectorError('config', `Kafka source '${uid}' cannot restore position ${JSON.stringify(p).slice(0, 200)}: it is not a Kafka source position (was the uid reused for another source?)`);
+  }
+  return x;
+}
+
+/**
+ * One subtask of a Kafka source: a member of the consumer group that emits the records of the partitions the group
+ * gave it, one partition per batch (split `${topic}-${partition}`, so watermarks are per partition).
+ *
+ * Positions are this reader's own: on every assignment it seeks each partition to the next offset it has emitted,
+ * or for a partition new to it, to the largest of the checkpointed position (from any subtask) and the group's
+ * committed offset, else to the configured start. Partitions are paused while that is looked up, so nothing is read
+ * from an unknown position. With several subtasks, records flow only once all subtasks of this process joined the
+ * group, so partitions do not move between them after records were emitted.
+ */
+export class KafkaSourceReader<T> implements SourceReader<T> {
+  private readonly parts = new Map<string, PartitionState>();
+  private readonly restored = new Map<string, number>();
+  private restoredAny = false;
+  private readonly snapshots = new Map<number, Array<[string, number, number]>>();
+  private readonly ends = new Map<string, number>();
+  private consumer: ConsumerClient | undefined;
+  private admin: AdminClient | undefined;
+  private dlq: ProducerClient | undefined;
+  private opening: Promise<void> | undefined;
+  private topics: string[] = [];
+  private generation = 0;
+  private gateOpen: boolean;
+  private emittedAny = false;
+  private crashed: unknown;
+  private waiter: (() => void) | undefined;
+  private rr = 0;
+  private closed = false;
+  private lastEndCheck = 0;
+  private endConfirmed = false;
+  private deadLettered = 0;
+  private commitWarned = false;
+  private readonly clientId: string;
+  private readonly memberPrefix: string;
+  private readonly log: (m: string) => void;
+  private readonly maxBuffered: number;
+
+  constructor(
+    private readonly ctx: SourceReaderContext,
+    private readonly opts: KafkaSourceOptions<T>,
+    private readonly client: KafkaClient,
+    private readonly decode: RecordDecoder<T>,
+  ) {
+    this.memberPrefix = `${opts.clientId ?? 'millrace'}.${hostname()}.${process.pid}.${ctx.uid}.`;
+    this.clientId = `${this.memberPrefix}${ctx.subtaskIndex}`;
+    this.gateOpen = ctx.parallelism <= 1;
+    this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.maxBuffered = opts.maxBufferedRecordsPerPartition ?? 4096;
+    ctx.signal.addEventListener('abort', () => this.wake(), { once: true });
+  }
+
+  private get where(): string {
+    return `Kafka source '${this.ctx.uid}' (subtask ${this.ctx.subtaskIndex}, group '${this.opts.groupId}', brokers ${this.client.brokers.join(',')})`;
+  }
+
+  // ---- lifecycle ----
+
+  restore(position: unknown, all: readonly unknown[]): void {
+    this.restoredAny = true;
+    for (const p of [position, ...all]) {
+      const pos = asPosition(p, this.ctx.uid);
+      if (!pos) continue;
+      for (const [topic, partition, offset] of pos.offsets) {
+        const k = tpKey(topic, partition);
+        if ((this.restored.get(k) ?? -1) < offset) this.restored.set(k, offset);
+      }
+    }
+  }
+
+  private open(): Promise<void> {
+    this.opening ??= this.doOpen().catch((e) => {
+      throw describeKafkaError(e, `${this.where} could not start`, this.client.brokers);
+    });
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<void> {
+    const admin = (this.admin = this.client.admin());
+    await admin.connect();
+    const existing = await admin.listTopics();
+    if (this.opts.topicPattern) {
+      this.topics = existing.filter((t) => this.opts.topicPattern!.test(t));
+      if (this.topics.length === 0) {
+        throw new KafkaConnectorError('unknown-topic', `${this.where}: no topic matches ${this.opts.topicPattern} (topics: ${existing.slice(0, 20).join(', ') || 'none'}). Create a matching topic first, or fix the pattern.`);
+      }
+    } else {
+      const missing = (this.opts.topics ?? []).filter((t) => !existing.includes(t));
+      if (missing.length > 0) {
+        throw new KafkaConnectorError('unknown-topic', `${this.where}: topic(s) ${missing.map((t) => `'${t}'`).join(', ')} do not exist. Create them first (e.g. createTopics from @millrace/kafka, or kafka-topics.sh --create), or check the names.`);
+      }
+      this.topics = [...(this.opts.topics ?? [])];
+    }
+    if (this.opts.bounded) {
+      for (const t of this.topics) for (const p of await admin.topicOffsets(t)) this.ends.set(tpKey(t, p.partition), p.high);
+    }
+    const sf = this.opts.startFrom;
+    if (!this.restoredAny && (sf === 'latest' || (typeof sf === 'object' && sf !== null))) {
+      // Fixed when the job starts, so partitions assigned later (rebalances) start from the same place.
+      for (const t of this.topics) {
+        const list = sf === 'latest'
+          ? (await admin.topicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high }))
+          : await admin.offsetsForTimestamp(t, sf.timestamp);
+        for (const p of list) this.initial.set(tpKey(t, p.partition), p.offset);
+      }
+    }
+    const consumer = (this.consumer = this.client.consumer({
+      groupId: this.opts.groupId,
+      clientId: this.clientId,
+      readCommitted: this.opts.readCommitted ?? true,
+      sessionTimeoutMs: this.opts.sessionTimeoutMs ?? 10_000,
+      metadataMaxAgeMs: this.opts.partitionDiscoveryIntervalMs ?? 30_000,
+    }));
+    await consumer.connect();
+    await consumer.subscribe(this.opts.topicPattern ? this.topics : this.topics);
+    await consumer.run({
+      onAssignment: (a) => this.onAssignment(a),
+      onBatch: (tp, ms, next) => this.onBatch(tp, ms, next),
+      onCrash: (e) => {
+        this.crashed = describeKafkaError(e, `${this.where} stopped`, this.client.brokers);
+        this.wake();
+      },
+    });
+  }
+
+  private readonly initial = new Map<string, number>();
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake();
+    if (this.deadLettered > 0) this.log(`[millrace] ${this.where}: ${this.deadLettered} undecodable record(s) went to dead-letter topic '${this.opts.deadLetterTopic}'`);
+    await this.opening?.catch(() => {});
+    await this.consumer?.disconnect().catch(() => {});
+    await this.dlq?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
+  }
+
+  // ---- assignment ----
+
+  private part(tp: TopicPartition): PartitionState {
+    const key = tpKey(tp.topic, tp.partition);
+    let p = this.parts.get(key);
+    if (!p) {
+      p = { tp: { topic: tp.topic, partition: tp.partition }, key, split: `${tp.topic}-${tp.partition}`, next: undefined, owned: false, resolving: false, paused: false, queue: [], buffered: 0 };
+      this.parts.set(key, p);
+    }
+    return p;
+  }
+
+  private onAssignment(assigned: readonly TopicPartition[]): void {
+    const g = ++this.generation;
+    const keys = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    for (const p of this.parts.values()) {
+      if (p.owned && !keys.has(p.key)) {
+        p.owned = false;
+        p.resolving = false;
+        p.queue = [];
+        p.buffered = 0;
+      }
+    }
+    const toResolve: PartitionState[] = [];
+    const keep: TopicPartition[] = [];
+    for (const tp of assigned) {
+      const p = this.part(tp);
+      p.queue = [];
+      p.buffered = 0;
+      if (p.owned && !p.resolving && p.next !== undefined) {
+        // Still ours: the client starts a new generation at the committed offset; continue where we are.
+        this.consumer!.seek(p.tp, p.next);
+        keep.push(p.tp);
+      } else {
+        p.owned = true;
+        p.resolving = true;
+        toResolve.push(p);
+      }
+    }
+    if (keep.length > 0) {
+      this.consumer!.resume(keep);
+      for (const tp of keep) this.part(tp).paused = false;
+    }
+    if (toResolve.length > 0) {
+      this.consumer!.pause(toResolve.map((p) => p.tp));
+      for (const p of toResolve) p.paused = true;
+      void this.resolveStarts(g, toResolve).catch((e) => {
+        this.crashed ??= describeKafkaError(e, `${this.where} could not find where to start in ${toResolve.map((p) => p.split).join(', ')}`, this.client.brokers);
+        this.wake();
+      });
+    }
+    if (!this.gateOpen) void this.checkGate(g);
+    this.endConfirmed = false;
+  }
+
+  /** Opens the gate once every subtask of this source in this process is a member of the group. */
+  private async checkGate(g: number): Promise<void> {
+    try {
+      const members = await this.admin!.groupMemberClientIds(this.opts.groupId);
+      const mine = new Set(members.filter((m) => m.startsWith(this.memberPrefix)));
+      if (g === this.generation && mine.size >= this.ctx.parallelism) {
+        this.gateOpen = true;
+        this.wake();
+      }
+    } catch {
+      // A rebalance is under way; the next assignment checks again.
+    }
+  }
+
+  private async resolveStarts(g: number, ps: PartitionState[]): Promise<void> {
+    const topics = [...new Set(ps.map((p) => p.tp.topic))];
+    const useCommitted = this.restoredAny || this.opts.startFrom === undefined || this.opts.startFrom === 'committed' || this.emittedAny;
+    const committed = new Map<string, number>();
+    if (useCommitted) {
+      for (const c of await this.admin!.committedOffsets(this.opts.groupId, topics)) if (c.offset >= 0) committed.set(tpKey(c.topic, c.partition), c.offset);
+    }
+    const lows = new Map<string, number>();
+    const starts: number[] = [];
+    for (const p of ps) {
+      let start = -1;
+      for (const c of [p.next, this.restored.get(p.key), committed.get(p.key)]) if (c !== undefined && c > start) start = c;
+      if (start < 0) start = this.initial.get(p.key) ?? -1;
+      if (start < 0) {
+        if (!lows.has(p.tp.topic)) for (const o of await this.admin!.topicOffsets(p.tp.topic)) lows.set(tpKey(p.tp.topic, o.partition), o.low);
+        start = lows.get(p.key) ?? 0;
+      }
+      starts.push(start);
+    }
+    if (g !== this.generation) return; // a newer assignment looks again
+    const resume: TopicPartition[] = [];
+    ps.forEach((p, i) => {
+      if (!p.owned) return;
+      p.next = starts[i]!;
+      p.resolving = false;
+      p.paused = false;
+      this.consumer!.seek(p.tp, p.next);
+      resume.push(p.tp);
+    });
+    this.consumer!.resume(resume);
+    this.wake();
+  }
+
+  // ---- fetching ----
+
+  private onBatch(tp: TopicPartition, messages: readonly FetchedMessage[], nextOffset: number): void {
+    const p = this.parts.get(tpKey(tp.topic, tp.partition));
+    if (!p || !p.owned || p.resolving) return;
+    p.queue.push({ messages, i: 0, nextOffset });
+    p.buffered += messages.length;
+    if (p.buffered >= this.maxBuffered && !p.paused) {
+      p.paused = true;
+      this.consumer!.pause([p.tp]);
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  // ---- reading ----
+
+  next(max: number): SourceBatch<T> | null | Promise<SourceBatch<T> | null> {
+    if (this.crashed) throw this.crashed;
+    if (!this.consumer) return this.open().then(() => this.next(max));
+    const b = this.take(max);
+    if (b) return b;
+    return this.wait(max);
+  }
+
+  private async wait(max: number): Promise<SourceBatch<T> | null> {
+    for (;;) {
+      if (this.crashed) throw this.crashed;
+      if (this.closed || this.ctx.signal.aborted) return { values: [] };
+      const b = this.take(max);
+      if (b) return b;
+      if (this.opts.bounded && (await this.reachedEnd())) return null;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        // Bounded readers look again now and then for the end (other members may still hold partitions).
+        if (this.opts.bounded) setTimeout(() => this.wake(), 250).unref?.();
+      });
+    }
+  }
+
+  /** Bounded: every partition of this reader is at its end, and the group holds only this process's subtasks. */
+  private async reachedEnd(): Promise<boolean> {
+    if (this.endConfirmed) return true;
+    if (!this.gateOpen) return false;
+    for (const p of this.parts.values()) {
+      if (!p.owned) continue;
+      if (p.resolving || p.next === undefined) return false;
+      if (p.next < (this.ends.get(p.key) ?? 0)) return false;
+    }
+    const now = Date.now();
+    if (now - this.lastEndCheck < 200) return false;
+    this.lastEndCheck = now;
+    const g = this.generation;
+    const members = await this.admin!.groupMemberClientIds(this.opts.groupId).catch(() => [] as string[]);
+    const foreign = members.filter((m) => !m.startsWith(this.memberPrefix));
+    if (g !== this.generation || members.length < this.ctx.parallelism || foreign.length > 0) return false;
+    this.endConfirmed = true;
+    return true;
+  }
+
+  /** A batch from the next partition with buffered records, decoded; undefined when none has any. */
+  private take(max: number): SourceBatch<T> | Promise<SourceBatch<T>> | undefined {
+    if (!this.gateOpen) return undefined;
+    const list = [...this.parts.values()];
+    const n = list.length;
+    for (let k = 0; k < n; k++) {
+      const p = list[(this.rr + k) % n]!;
+      if (!p.owned || p.resolving || p.queue.length === 0 || p.next === undefined) continue;
+      this.rr = (this.rr + k + 1) % n;
+      const taken: FetchedMessage[] = [];
+      let next = p.next;
+      while (taken.length < max && p.queue.length > 0) {
+        const c = p.queue[0]!;
+        const ms = c.messages;
+        while (c.i < ms.length && taken.length < max) {
+          const m = ms[c.i++]!;
+          if (m.offset < next) continue; // fetched again after a seek: already emitted
+          taken.push(m);
+          next = m.offset + 1;
+        }
+        if (c.i >= ms.length) {
+          if (c.nextOffset > next) next = c.nextOffset;
+          p.queue.shift();
+        }
+      }
+      p.buffered = Math.max(0, p.buffered - taken.length);
+      p.next = next;
+      if (p.paused && p.buffered < this.maxBuffered / 2) {
+        p.paused = false;
+        this.consumer!.resume([p.tp]);
+      }
+      if (taken.length === 0) continue;
+      this.emittedAny = true;
+      return this.decodeBatch(p, taken);
+    }
+    return undefined;
+  }
+
+  private decodeBatch(p: PartitionState, ms: readonly FetchedMessage[]): SourceBatch<T> | Promise<SourceBatch<T>> {
+    const values: T[] = new Array(ms.length);
+    const timestamps: number[] = new Array(ms.length);
+    const tsFn = typeof this.opts.timestamp === 'function' ? this.opts.timestamp : undefined;
+    const keep = this.opts.keepOrigins !== false;
+    let asyncAt = -1;
+    let failed: Array<{ m: FetchedMessage; e: unknown }> | undefined;
+    let out = 0;
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i]!;
+      try {
+        const v = this.decode(m, p.tp);
+        if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') {
+          asyncAt = i;
+          break;
+        }
+        values[out] = v as T;
+        timestamps[out] = tsFn ? tsFn(v as T) : m.timestamp;
+        if (keep) rememberOrigin(v, this.origin(p, m));
+        out++;
+      } catch (e) {
+        (failed ??= []).push({ m, e });
+      }
+    }
+    if (asyncAt >= 0) return this.decodeAsync(p, ms, values, timestamps, out, asyncAt, failed);
+    values.length = out;
+    timestamps.length = out;
+    const batch: SourceBatch<T> = { values, timestamps, split: p.split };
+    return failed ? this.handleFailures(p, failed).then(() => batch) : batch;
+  }
+
+  private async decodeAsync(p: PartitionState, ms: readonly FetchedMessage[], values: T[], timestamps: number[], out: number, from: number, failed: Array<{ m: FetchedMessage; e: unknown }> | undefined): Promise<SourceBatch<T>> {
+    const tsFn = typeof this.opts.timestamp === 'function' ? this.opts.timestamp : undefined;
+    for (let i = from; i < ms.length; i++) {
+      const m = ms[i]!;
+      try {
+        const v = await this.decode(m, p.tp);
+        values[out] = v;
+        timestamps[out] = tsFn ? tsFn(v) : m.timestamp;
+        if (this.opts.keepOrigins !== false) rememberOrigin(v, this.origin(p, m));
+        out++;
+      } catch (e) {
+        (failed ??= []).push({ m, e });
+      }
+    }
+    values.length = out;
+    timestamps.length = out;
+    if (failed) await this.handleFailures(p, failed);
+    return { values, timestamps, split: p.split };
+  }
+
+  private origin(p: PartitionState, m: FetchedMessage): KafkaOrigin {
+    return { topic: p.tp.topic, partition: p.tp.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers };
+  }
+
+  /** Undecodable records: fail the job, or write them to the dead-letter topic before the batch goes on. */
+  private async handleFailures(p: PartitionState, failed: Array<{ m: FetchedMessage; e: unknown }>): Promise<void> {
+    const first = failed[0]!;
+    const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+    if (this.opts.onDecodeError !== 'dead-letter') {
+      throw new KafkaConnectorError('decode', `${this.where}: cannot decode the record at ${p.tp.topic} partition ${p.tp.partition} offset ${first.m.offset}: ${msg(first.e)}. Fix the producer or the serde, or set onDecodeError: 'dead-letter' with a deadLetterTopic to set such records aside.`, { cause: first.e });
+    }
+    const topic = this.opts.deadLetterTopic!;
+    const messages: OutgoingMessage[] = failed.map(({ m, e }) => deadLetterMessage(
+      { error: msg(e), errorType: e instanceof Error ? e.name : typeof e, step: this.ctx.uid, uid: this.ctx.uid, job: this.ctx.jobName },
+      this.origin(p, m),
+      undefined,
+    ));
+    try {
+      if (!this.dlq) {
+        const dlq = this.client.producer({ clientId: `${this.clientId}.dlq`, idempotent: true });
+        await dlq.connect();
+        this.dlq = dlq;
+      }
+      await this.dlq.send([{ topic, messages }]);
+    } catch (e) {
+      throw describeKafkaError(e, `${this.where}: writing ${messages.length} undecodable record(s) to dead-letter topic '${topic}'`, this.client.brokers);
+    }
+    this.deadLettered += messages.length;
+  }
+
+  // ---- checkpoints ----
+
+  snapshot(checkpointId: number): KafkaPosition {
+    const offsets: Array<[string, number, number]> = [];
+    for (const p of this.parts.values()) if (p.next !== undefined && !p.resolving) offsets.push([p.tp.topic, p.tp.partition, p.next]);
+    // Partitions checkpointed before but not (yet) assigned here keep their position, so no restore loses it.
+    for (const [k, off] of this.restored) {
+      const p = this.parts.get(k);
+      if (p && p.next !== undefined && !p.resolving) continue;
+      const [topic, part] = k.split('\u0000') as [string, string];
+      offsets.push([topic, Number(part), off]);
+    }
+    this.snapshots.set(checkpointId, offsets);
+    return { v: 1, offsets };
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const offsets = this.snapshots.get(checkpointId);
+    for (const id of [...this.snapshots.keys()]) if (id <= checkpointId) this.snapshots.delete(id);
+    if (!offsets || !this.consumer) return;
+    // Commit only partitions still ours: another member's newer offsets must not go backwards.
+    const mine = offsets.filter(([t, p]) => this.parts.get(tpKey(t, p))?.owned).map(([topic, partition, offset]) => ({ topic, partition, offset }));
+    if (mine.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(mine);
+    } catch (e) {
+      // A rebalance is under way: the next checkpoint commits again (offsets in the group are for lag tools and
+      // takeovers; the checkpoint is what restores).
+      if (!this.commitWarned) {
+        this.commitWarned = true;
+        this.log(`[millrace] ${this.where}: committing the offsets of checkpoint ${checkpointId} to the group failed (${(e as Error).message}); the next checkpoint commits again`);
+      }
+    }
+  }
+}
+
+/** A decoder of values only, with the value serde. */
+export function valueDecoder<T>(value: Serde<T>): RecordDecoder<T> {
+  return (m, tp) => value.deserialize(m.value, { topic: tp.topic, part: 'value' });
+}

@@ -1,0 +1,90 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useDevServices, type DevServicesLease } from '@millrace/devservices';
+import { completedCheckpoints, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
+
+let services: DevServicesLease;
+let brokers: string[];
+before(async () => {
+  services = await useDevServices({ hdfs: false });
+  brokers = [...services.kafka!.brokers];
+});
+after(() => services.close());
+
+const JOB = join(ROOT, 'test/kafka/jobs/counting-job.ts');
+const EVENTS = Number(process.env.KAFKA_EOS_EVENTS ?? 6000);
+const KILLS = Number(process.env.KAFKA_EOS_KILLS ?? 4);
+const SEED = Number(process.env.KAFKA_EOS_SEED ?? 20261125);
+
+/** Checks the output by content: every input id once, and each key numbered 1..k without gaps or repeats. */
+function checkExactlyOnce(out: ReadonlyArray<{ id: number; key: string; n: number }>, total: number): void {
+  const seen = new Map<number, number>();
+  for (const r of out) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
+  const dup = [...seen].filter(([, c]) => c > 1).map(([id]) => id);
+  const missing: number[] = [];
+  for (let i = 0; i < total; i++) if (!seen.has(i)) missing.push(i);
+  assert.deepEqual({ duplicates: dup.slice(0, 10), missing: missing.slice(0, 10) }, { duplicates: [], missing: [] }, `output has ${dup.length} duplicated and ${missing.length} missing ids`);
+  const byKey = new Map<string, number[]>();
+  for (const r of out) (byKey.get(r.key) ?? byKey.set(r.key, []).get(r.key)!).push(r.n);
+  for (const [key, ns] of byKey) {
+    ns.sort((a, b) => a - b);
+    ns.forEach((n, i) => assert.equal(n, i + 1, `key ${key}: numbers ${ns.slice(Math.max(0, i - 2), i + 3).join(',')} (state lost or a record replayed)`));
+  }
+}
+
+it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points (seed ${SEED}), verified by content with read_committed`, { timeout: 900_000 }, async () => {
+  const rnd = seeded(SEED);
+  const input = unique('eos-in');
+  const output = unique('eos-out');
+  const group = unique('eos-group');
+  await topics(brokers, [input, 4], [output, 3]);
+  const events = Array.from({ length: EVENTS }, (_, id) => ({ id, key: `k${id % 13}` }));
+  // Half the input before the first start, the rest while the job runs and gets killed.
+  await produce(brokers, input, events.slice(0, EVENTS / 2), (e) => e.key);
+  const dir = await mkdtemp(join(tmpdir(), 'millrace-kafka-eos-'));
+  const reader = await new TopicReader(brokers, output).start();
+  const env = { KAFKA_IN: input, KAFKA_OUT: output, KAFKA_GROUP: group, KAFKA_GUARANTEE: 'exactly-once', MILLRACE_KAFKA_BROKERS: brokers.join(',') };
+  const args = ['--parallelism', '2', '--checkpoint-dir', dir, '--checkpoint-interval', '300ms', '--restore', 'latest'];
+  try {
+    let producedRest = false;
+    for (let k = 0; k < KILLS; k++) {
+      const job = runJobFile(JOB, args, env);
+      const before = completedCheckpoints(dir, 'kafka-counting').length;
+      const seen = reader.records.length;
+      // Seeded kill points, found by probes: after 1–3 new checkpoints, or once some new output is visible.
+      const byCheckpoints = rnd() < 0.5;
+      const target = byCheckpoints ? 1 + Math.floor(rnd() * 3) : 1 + Math.floor(rnd() * 400);
+      if (!producedRest && k === 1) {
+        producedRest = true;
+        void produce(brokers, input, events.slice(EVENTS / 2), (e) => e.key);
+      }
+      await waitFor(async () => {
+        if (job.child.exitCode !== null) throw new Error(`the job exited early (${job.child.exitCode}):\n${job.output()}`);
+        return byCheckpoints ? completedCheckpoints(dir, 'kafka-counting').length >= Math.min(3, before) + target || (completedCheckpoints(dir, 'kafka-counting').length > 0 && reader.records.length >= EVENTS)
+          : reader.records.length >= Math.min(EVENTS, seen + target);
+      }, `kill point ${k} (${byCheckpoints ? `${target} checkpoint(s)` : `${target} more output records`})\n${job.output()}`, 180_000);
+      job.child.kill('SIGKILL');
+      await job.exited;
+    }
+    if (!producedRest) await produce(brokers, input, events.slice(EVENTS / 2), (e) => e.key);
+    // A last run finishes the input; then the output must be complete and exact.
+    const last = runJobFile(JOB, args, env);
+    try {
+      await reader.waitForCount(EVENTS, 240_000);
+      // Wait for one more checkpoint so that anything pending would have been committed, then compare again.
+      const n = completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0;
+      await waitFor(() => (completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0) > n + 1, 'two more checkpoints');
+      checkExactlyOnce(reader.json(), EVENTS);
+      assert.equal(reader.records.length, EVENTS);
+    } finally {
+      last.child.kill('SIGKILL');
+      await last.exited;
+    }
+  } finally {
+    await reader.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,134 @@
+/**
+ * Helpers of the Kafka integration tests: unique names, producing test events, an independent read_committed
+ * reader (a bare kafkajs consumer, not the connector), running a job file as a child process, and probes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { createTopics } from '@millrace/kafka';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** A name unique to this run: `<prefix>-<random>`. */
+export function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A small deterministic random generator (mulberry32). */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Polls `probe` until it returns something other than undefined/false, or fails naming `what`. */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function kafka(brokers: readonly string[]): Kafka {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+  return new Kafka({ clientId: 'millrace-test', brokers: [...brokers], logLevel: logLevel.NOTHING });
+}
+
+/** Creates topics (waiting for leaders). */
+export async function topics(brokers: readonly string[], ...specs: Array<[string, number]>): Promise<void> {
+  await createTopics({ brokers }, specs.map(([topic, partitions]) => ({ topic, partitions })));
+}
+
+/** Produces JSON values (keyed by `key(v)`) with an idempotent producer. */
+export async function produce<T>(brokers: readonly string[], topic: string, values: readonly T[], key: (v: T) => string, raw?: (v: T) => string): Promise<void> {
+  const p = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await p.connect();
+  try {
+    for (let i = 0; i < values.length; i += 2000) {
+      await p.send({ topic, acks: -1, messages: values.slice(i, i + 2000).map((v) => ({ key: key(v), value: raw ? raw(v) : JSON.stringify(v) })) });
+    }
+  } finally {
+    await p.disconnect();
+  }
+}
+
+/** A record read back by {@link TopicReader}. */
+export interface ReadRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: Record<string, string>;
+}
+
+/** Reads a whole topic from the beginning with a fresh group, read_committed, collecting every record. */
+export class TopicReader {
+  readonly records: ReadRecord[] = [];
+  private consumer: Consumer | undefined;
+  constructor(private readonly brokers: readonly string[], readonly topic: string) {}
+  async start(): Promise<this> {
+    const c = (this.consumer = kafka(this.brokers).consumer({ groupId: unique('reader'), readUncommitted: false, maxWaitTimeInMs: 200 }));
+    await c.connect();
+    await c.subscribe({ topics: [this.topic], fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        this.records.push({ partition, offset: Number(message.offset), key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+      },
+    });
+    return this;
+  }
+  json<T>(): T[] {
+    return this.records.map((r) => JSON.parse(r.value!) as T);
+  }
+  async waitForCount(n: number, timeoutMs = 120_000): Promise<void> {
+    await waitFor(() => this.records.length >= n, `${n} records in topic '${this.topic}' (have ${this.records.length})`, timeoutMs);
+  }
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+/** A job file running in a child process (`millrace run`). */
+export interface JobProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs `millrace run <file> <args>` with extra environment variables. */
+export function runJobFile(file: string, args: readonly string[], env: Record<string, string>): JobProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/millrace.js'), 'run', file, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Completed checkpoints (directories with `_metadata.json`) of a job under a checkpoint directory. */
+export function completedCheckpoints(dir: string, jobName: string): number[] {
+  const d = join(dir, jobName);
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .map((n) => /^chk-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(d, m[0], '_metadata.json')))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
