@@ -9,7 +9,9 @@ const HELP = `Usage: millrace run <job-file> [flags]
 Runs a job file (export default defineJob(...)) in this process until its input ends, or until Ctrl-C.
 
 Flags:
-  --parallelism N            subtasks per step (default: the job's, else 1)
+  --parallelism N            subtasks per step (default: the job's, else 1); above 1 the job runs on worker threads
+  --workers N|auto|0         worker threads (default auto: the cores, at most the parallelism; 0: all in this thread)
+  --restart-attempts N       on failure, restart from the last checkpoint up to N times (exponential backoff 1 s…60 s)
   --checkpoint-dir DIR       take checkpoints into DIR/<job name>/chk-<n> (local directory)
   --checkpoint-interval D    periodic checkpoints, e.g. 10s (default: the job's)
   --restore latest           resume from the newest completed checkpoint in --checkpoint-dir
@@ -26,7 +28,7 @@ export const runCommand = {
       io.out(HELP);
       return 0;
     }
-    const { flags, positional } = parseFlags(argv, ['parallelism', 'checkpoint-dir', 'checkpoint-interval', 'restore', 'from-savepoint', 'error-policy'], ['explain']);
+    const { flags, positional } = parseFlags(argv, ['parallelism', 'workers', 'checkpoint-dir', 'checkpoint-interval', 'restore', 'from-savepoint', 'error-policy', 'restart-attempts'], ['explain']);
     if (positional.length !== 1) {
       io.err(`millrace run: expected one job file, got ${positional.length}\n\n${HELP}`);
       return 2;
@@ -53,7 +55,18 @@ export const runCommand = {
     }
     if (flags.has('explain')) io.out(`${explain(plan)}\n`);
     const ac = new AbortController();
-    const handle = runJob(plan, { ...(dir ? { checkpoints: dir } : {}), ...(restore ? { restore } : {}), signal: ac.signal, log: (m) => io.err(`millrace: ${m}`) });
+    const workersFlag = flags.get('workers');
+    const workers = workersFlag === undefined || workersFlag === 'auto' ? 'auto' : workersFlag === '0' ? 0 : intFlag(flags, 'workers');
+    const attempts = intFlag(flags, 'restart-attempts');
+    const handle = runJob(job, {
+      overrides,
+      workers,
+      ...(attempts !== undefined ? { restart: { type: 'exponential-backoff' as const, attempts, initialDelay: 1_000, maxDelay: 60_000 } } : {}),
+      ...(dir ? { checkpoints: dir } : {}),
+      ...(restore ? { restore } : {}),
+      signal: ac.signal,
+      log: (m) => io.err(`millrace: ${m}`),
+    });
     const onSignal = (): void => {
       io.err(`\nmillrace: stopping '${plan.jobName}' (output after the last completed checkpoint is not committed)`);
       ac.abort();
@@ -65,7 +78,12 @@ export const runCommand = {
       const result = await handle.done;
       const s = Math.max(result.durationMs, 1) / 1000;
       io.err(`\n${formatMetrics(result.metrics)}\n`);
-      io.err(`${result.jobName}: ${result.status}, ${result.recordsRead} records read in ${s.toFixed(2)} s (${Math.round(result.recordsRead / s)} records/s), ${result.checkpoints} checkpoint(s)`);
+      const cp = handle.lastCheckpoint();
+      io.err(
+        `${result.jobName}: ${result.status}, ${result.recordsRead} records read in ${s.toFixed(2)} s (${Math.round(result.recordsRead / s)} records/s)` +
+          `${result.workers > 0 ? ` on ${result.workers} worker threads` : ''}${result.restarts > 0 ? `, ${result.restarts} restart(s)` : ''}, ` +
+          `${result.checkpoints} checkpoint(s)${cp ? ` (last: ${cp.checkpointId}, ${cp.durationMs} ms, ${cp.sizeBytes} bytes)` : ''}`,
+      );
       return 0;
     } finally {
       process.off('SIGINT', onSignal);

@@ -68,6 +68,8 @@ export interface JobHandle extends AsyncDisposable {
   metrics(): OperatorMetricsRow[];
   /** The most record batches that were in flight on one channel between threads (bounded: backpressure). */
   maxInFlightBatches(): number;
+  /** The last completed checkpoint: its id, path, duration and size. */
+  lastCheckpoint(): CheckpointInfo | undefined;
 }
 
 const YIELD_EVERY = 64;
@@ -151,7 +153,11 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
         return;
       }
       d.emit(batch);
-      if (rt.hasPendingWrites) await rt.drainWrites();
+      if (rt.hasPendingWrites) {
+        const waitFrom = performance.now();
+        await rt.drainWrites();
+        d.addBackpressure(performance.now() - waitFrom);
+      }
     }
   };
 
@@ -203,6 +209,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     },
     metrics: () => rt.metrics(),
     maxInFlightBatches: () => 0,
+    lastCheckpoint: () => rt.latestCheckpoint,
     async [Symbol.asyncDispose]() {
       await handle.cancel();
     },
@@ -212,7 +219,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
 
 /** Formats metrics as a compact table (printed at the end of bounded jobs by `millrace run`). */
 export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
-  const head = ['operator', 'subtask', 'in', 'out', 'late', 'dead', 'watermark'];
+  const head = ['operator', 'subtask', 'in', 'out', 'late', 'dead', 'busy ms', 'bp ms', 'watermark'];
   const data = rows.map((r) => [
     r.name.length > 48 ? `${r.name.slice(0, 45)}...` : r.name,
     String(r.subtask),
@@ -220,6 +227,8 @@ export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
     String(r.recordsOut),
     String(r.lateRecordsDropped + r.lateRecordsToSideOutput),
     String(r.deadLetters),
+    String(r.busyMs ?? 0),
+    String(r.backpressuredMs ?? 0),
     r.watermark === Number.POSITIVE_INFINITY ? 'end' : r.watermark === Number.NEGATIVE_INFINITY ? '-' : String(r.watermark),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
@@ -297,6 +306,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
     },
     metrics: () => run?.metrics() ?? [],
     maxInFlightBatches: () => run?.maxInFlight() ?? 0,
+    lastCheckpoint: () => run?.lastCheckpoint(),
     async [Symbol.asyncDispose]() {
       await handle.cancel();
     },

@@ -1,6 +1,6 @@
 import { MAX_WATERMARK, MIN_WATERMARK, type Source, type SourceBatch, type SourceReader, type WatermarkGenerator, type WatermarkStrategy } from '@millrace/core';
 import { NO_TIMESTAMP } from '../record-batch.js';
-import type { Subtask } from './subtask.js';
+import type { BusyClock, Subtask } from './subtask.js';
 
 interface SplitState {
   generator: WatermarkGenerator<unknown> | undefined;
@@ -35,6 +35,7 @@ export class SourceDriver {
     readonly source: Source<unknown>,
     readonly reader: SourceReader<unknown>,
     private readonly strategy: WatermarkStrategy<unknown> | undefined,
+    private readonly busy: BusyClock,
   ) {
     this.activeSince = subtask.ctx.clock.now();
     subtask.operatorState = (id) => ({ position: reader.snapshot(id), splits: Object.fromEntries([...this.splits].map(([k, s]) => [k, s.watermark])) } satisfies SourcePosition);
@@ -64,6 +65,16 @@ export class SourceDriver {
 
   /** Sends a batch read from the source down the chain, then the watermark it leads to. */
   emit(batch: SourceBatch<unknown>, explicitTimestamps?: readonly number[]): void {
+    const busy = this.subtask.ctx === undefined ? undefined : this.busy;
+    busy?.enter(this.subtask.metrics);
+    try {
+      this.emitBatch(batch, explicitTimestamps);
+    } finally {
+      busy?.exit();
+    }
+  }
+
+  private emitBatch(batch: SourceBatch<unknown>, explicitTimestamps?: readonly number[]): void {
     const values = batch.values;
     const n = values.length;
     if (n === 0) return;
@@ -132,6 +143,11 @@ export class SourceDriver {
       if (wm > s.watermark) s.watermark = wm;
     }
     this.advanceWatermark();
+  }
+
+  /** Adds time this source waited for its outputs (backpressure). */
+  addBackpressure(ms: number): void {
+    this.subtask.metrics.backpressuredMs += ms;
   }
 
   /** Forces a split's watermark forward (test drivers, and sources that know their event time). */

@@ -38,12 +38,40 @@ export interface SubtaskHost {
   finished(subtask: Subtask): void;
   /** A sink's write returned a promise (backpressure): the sources wait for it before reading on. */
   pending(p: Promise<unknown>): void;
+  /** Busy-time accounting shared by the subtasks of this thread. */
+  readonly busy: BusyClock;
 }
 
 /** Metrics of one subtask. */
 export interface SubtaskMetrics extends OperatorMetrics {
   batchesIn: number;
   watermark: number;
+  /** Time spent processing this subtask's input, not counting subtasks it called synchronously. */
+  busyMs: number;
+  /** Time a source subtask waited because its outputs were full (backpressure). */
+  backpressuredMs: number;
+}
+
+/**
+ * Measures busy time per subtask in one thread: a subtask that hands a batch to another in the same thread stops its
+ * own clock while the other runs (exclusive time, as Flink reports per task).
+ */
+export class BusyClock {
+  private readonly stack: SubtaskMetrics[] = [];
+  private since = 0;
+  enter(m: SubtaskMetrics): void {
+    const now = performance.now();
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.busyMs += now - this.since;
+    this.stack.push(m);
+    this.since = now;
+  }
+  exit(): void {
+    const now = performance.now();
+    const top = this.stack.pop();
+    if (top) top.busyMs += now - this.since;
+    this.since = now;
+  }
 }
 
 /**
@@ -53,7 +81,7 @@ export interface SubtaskMetrics extends OperatorMetrics {
  * held back until every input did), and sends results through routers per output.
  */
 export class Subtask implements ChannelReceiver {
-  readonly metrics: SubtaskMetrics = { recordsIn: 0, recordsOut: 0, lateRecordsDropped: 0, lateRecordsToSideOutput: 0, deadLetters: 0, batchesIn: 0, watermark: MIN_WATERMARK };
+  readonly metrics: SubtaskMetrics = { recordsIn: 0, recordsOut: 0, lateRecordsDropped: 0, lateRecordsToSideOutput: 0, deadLetters: 0, batchesIn: 0, watermark: MIN_WATERMARK, busyMs: 0, backpressuredMs: 0 };
   readonly range: KeyGroupRange;
   readonly head: Operator | undefined;
   readonly headNode: PlanNode;
@@ -153,6 +181,16 @@ export class Subtask implements ChannelReceiver {
   }
 
   receive(channel: number, m: ChannelMessage): void {
+    const busy = this.host.busy;
+    busy.enter(this.metrics);
+    try {
+      this.dispatch(channel, m);
+    } finally {
+      busy.exit();
+    }
+  }
+
+  private dispatch(channel: number, m: ChannelMessage): void {
     if (this.blocked[channel]) {
       this.held.push([channel, m.kind === 'batch' ? { kind: 'batch', batch: copyBatch(m.batch) } : m]);
       return;
@@ -285,7 +323,7 @@ export class Subtask implements ChannelReceiver {
     this.checkpoint(id);
     this.blocked.fill(false);
     const held = this.held.splice(0);
-    for (const [c, m] of held) this.receive(c, m);
+    for (const [c, m] of held) this.dispatch(c, m);
   }
 
   /** Snapshots this subtask at barrier `id` and forwards the barrier. */

@@ -247,6 +247,7 @@ export interface ParallelRun {
   metrics(): OperatorMetricsRow[];
   /** The most batches that were in flight on one channel (bounded by the credits: backpressure). */
   maxInFlight(): number;
+  lastCheckpoint(): CheckpointInfo | undefined;
 }
 
 /**
@@ -266,7 +267,9 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
   let maxInFlight = 0;
   let lastMetrics: OperatorMetricsRow[] = [];
   let nextCheckpointId = 1;
+  let last: CheckpointInfo | undefined;
   const onCheckpoint = (info: CheckpointInfo): void => {
+    last = info;
     latest = info.states;
     checkpoints++;
   };
@@ -307,6 +310,7 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
     },
     metrics: () => attempt?.metrics() ?? lastMetrics,
     maxInFlight: () => Math.max(maxInFlight, attempt?.inFlight() ?? 0),
+    lastCheckpoint: () => last,
   };
 }
 

@@ -221,10 +221,14 @@ export async function runSlot(task: SlotTask): Promise<void> {
       const d = runtime.sources[i]!;
       let n = 0;
       while (!cancelled && runtime.failed === undefined && !d.subtask.finished) {
+        const waitFrom = performance.now();
+        let waited = false;
         while (!cancelled && (blocked(d.subtask) || runtime.hasPendingWrites)) {
+          waited = true;
           if (runtime.hasPendingWrites) await runtime.drainWrites();
           else await new Promise<void>((r) => waiters.push(r));
         }
+        if (waited) d.addBackpressure(performance.now() - waitFrom);
         if (cancelled) return;
         let r = d.reader.next(plan.config.batchSize);
         if (r && typeof (r as Promise<unknown>).then === 'function') r = await (r as Promise<null>);
