@@ -111,7 +111,12 @@ test('a checkpoint taken at parallelism 2 restores at parallelism 1 and 4, and i
   const job = await referenceJob({ PJ_OUT: first, PJ_PARALLELISM: '2', PJ_GATE_DIR: gate, PJ_GATE_AT: '12000' });
   const handle = start(job, { workers: 2, checkpoints });
   await waitForFiles(gate, ['reached-0', 'reached-1']);
+  // Metrics are readable while the job runs: a fresh report from every worker.
+  const rows = await handle.currentMetrics();
+  const sourceIn = rows.filter((m) => m.uid === 'src').reduce((n, m) => n + m.recordsIn, 0);
+  assert.equal(sourceIn, 24_000, 'the metrics show both source subtasks stopped at the gate');
   const cp = await handle.checkpoint();
+  assert.ok(handle.lastCheckpoint()?.sizeBytes! > 0 && handle.lastCheckpoint()?.checkpointId === cp.checkpointId);
   await handle.cancel();
   assert.ok(cp.path, 'the checkpoint was written');
   assert.ok(lines(join(first, 'sums')).length < golden.sums.length, 'the first run stopped part-way');

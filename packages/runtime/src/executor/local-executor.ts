@@ -70,6 +70,8 @@ export interface JobHandle extends AsyncDisposable {
   maxInFlightBatches(): number;
   /** The last completed checkpoint: its id, path, duration and size. */
   lastCheckpoint(): CheckpointInfo | undefined;
+  /** Metrics as of now (asks worker threads for a fresh report). */
+  currentMetrics(): Promise<OperatorMetricsRow[]>;
 }
 
 const YIELD_EVERY = 64;
@@ -210,6 +212,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     metrics: () => rt.metrics(),
     maxInFlightBatches: () => 0,
     lastCheckpoint: () => rt.latestCheckpoint,
+    currentMetrics: async () => rt.metrics(),
     async [Symbol.asyncDispose]() {
       await handle.cancel();
     },
@@ -307,6 +310,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
     metrics: () => run?.metrics() ?? [],
     maxInFlightBatches: () => run?.maxInFlight() ?? 0,
     lastCheckpoint: () => run?.lastCheckpoint(),
+    currentMetrics: async () => (run ? run.currentMetrics() : []),
     async [Symbol.asyncDispose]() {
       await handle.cancel();
     },

@@ -177,7 +177,8 @@ export class SourceDriver {
   }
 
   private advanceWatermark(): void {
-    if (!this.strategy) return;
+    // A source without event-time order holds its watermark until end of input (see Source.unorderedEventTime).
+    if (!this.strategy || this.source.unorderedEventTime) return;
     let min = MAX_WATERMARK;
     let any = false;
     for (const s of this.splits.values()) {

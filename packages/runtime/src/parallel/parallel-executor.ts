@@ -26,6 +26,8 @@ interface Attempt {
   readonly done: Promise<{ recordsRead: number }>;
   /** When every worker was ready and restored and sources started (ms since epoch), once they have. */
   startedRunningAt(): number | undefined;
+  /** Asks every worker for its metrics now; resolves when all answered. */
+  refreshMetrics(): Promise<void>;
   checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
   cancel(): Promise<void>;
   metrics(): OperatorMetricsRow[];
@@ -110,6 +112,7 @@ function startAttempt(
   let nextId = firstCheckpointId;
   let pending: { id: number; savepoint: boolean; startedAt: number; records: AckRecord[]; committed: number; resolve(i: CheckpointInfo): void; reject(e: Error): void; info?: CheckpointInfo } | undefined;
   const collectWriters = new Map<string, SinkWriter<unknown>>();
+  const metricsWaiters = new Map<number, () => void>();
 
   const fail = (e: Error): void => {
     if (failure || stopping) return;
@@ -176,6 +179,8 @@ function startAttempt(
         return;
       case 'metrics':
         metrics.set(slot, { rows: m.rows, recordsRead: m.recordsRead, inFlight: m.inFlight });
+        metricsWaiters.get(slot)?.();
+        metricsWaiters.delete(slot);
         return;
       case 'collect': {
         let w = collectWriters.get(m.uid);
@@ -234,6 +239,12 @@ function startAttempt(
       rejectDone(new MillraceError(`job '${plan.jobName}' was cancelled`));
     },
     startedRunningAt: () => runningAt,
+    async refreshMetrics() {
+      if (stopping) return;
+      const answered = Array.from({ length: W }, (_, slot) => new Promise<void>((r) => metricsWaiters.set(slot, r)));
+      broadcast({ type: 'metrics' });
+      await Promise.race([Promise.all(answered), done.then(() => {}, () => {})]);
+    },
     metrics: () => [...metrics.values()].flatMap((x) => x.rows),
     inFlight: () => Math.max(0, ...[...metrics.values()].map((x) => x.inFlight)),
   };
@@ -248,6 +259,8 @@ export interface ParallelRun {
   /** The most batches that were in flight on one channel (bounded by the credits: backpressure). */
   maxInFlight(): number;
   lastCheckpoint(): CheckpointInfo | undefined;
+  /** Fresh metrics from every worker. */
+  currentMetrics(): Promise<OperatorMetricsRow[]>;
 }
 
 /**
@@ -311,6 +324,10 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
     metrics: () => attempt?.metrics() ?? lastMetrics,
     maxInFlight: () => Math.max(maxInFlight, attempt?.inFlight() ?? 0),
     lastCheckpoint: () => last,
+    async currentMetrics() {
+      await attempt?.refreshMetrics();
+      return attempt?.metrics() ?? lastMetrics;
+    },
   };
 }
 

@@ -33,6 +33,8 @@ export type ToWorker =
   | { readonly type: 'checkpoint'; readonly id: number }
   | { readonly type: 'commit'; readonly id: number }
   | { readonly type: 'finish' }
+  /** Report metrics now. */
+  | { readonly type: 'metrics' }
   | { readonly type: 'cancel' };
 
 /** A failure, as data. */

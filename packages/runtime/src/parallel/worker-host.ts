@@ -287,6 +287,9 @@ export async function runSlot(task: SlotTask): Promise<void> {
             settle();
           }, fail);
           return;
+        case 'metrics':
+          sendMetrics();
+          return;
         case 'cancel':
           cancelled = true;
           wake();
