@@ -64,5 +64,12 @@ export interface Source<T> {
    * Otherwise a restore at another parallelism fails with an error naming the source.
    */
   readonly rescalable?: boolean;
+  /**
+   * True when the records come in no event-time order (e.g. the files of a bounded history, read split by split):
+   * the engine then emits no watermark before the end of input, where it jumps to the maximum, so no record is
+   * late (as Flink's batch execution mode). A job run on such a source gives the results of an in-order unbounded
+   * run over the same records.
+   */
+  readonly unorderedEventTime?: boolean;
   createReader(ctx: SourceReaderContext): SourceReader<T>;
 }
