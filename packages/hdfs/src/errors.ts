@@ -1,5 +1,5 @@
 /** What kind of file-system problem an {@link HdfsError} reports. */
-export type HdfsErrorCode = 'not-found' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'unreachable' | 'io';
+export type HdfsErrorCode = 'corrupt' | 'not-found' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'unreachable' | 'io';
 
 /**
  * A file-system error that says what failed, where (file system URI and path), and what to do. For WebHDFS it is
@@ -19,6 +19,7 @@ export class HdfsError extends Error {
 }
 
 const HINTS: Record<HdfsErrorCode, string> = {
+  corrupt: 'the file is damaged or not in the expected format: skip it (onCorrupt: "skip") or replace it',
   'not-found': 'check the path (and that the parent directory exists)',
   permission: "run as a user allowed to do this (WebHDFS user.name, MILLRACE_HDFS_USER) or change the path's owner or permissions",
   'safe-mode': 'the NameNode is in safe mode (starting up, or low on space): wait until it leaves, or `hdfs dfsadmin -safemode leave`',

@@ -12,3 +12,13 @@ export { HdfsError, fromRemoteException, isNotFound, type HdfsErrorCode } from '
 export type { FileStatus, FileStore, FileWriteStream } from './file-store.js';
 export { WebHdfsFileSystem, type WebHdfsOptions } from './webhdfs-filesystem.js';
 export { LocalFileStore } from './local-file-store.js';
+export { fileSink, type FileSinkOptions, type PartFileInfo, type RollingPolicy } from './file-sink.js';
+export { avroFormat, jsonLinesFormat, type FileFormat, type PartEncoder } from './file-format.js';
+export { eventTimeBuckets, fieldBuckets, type BucketAssigner } from './buckets.js';
+export { walkFiles } from './walk.js';
+export { fileSource, type FileSourceOptions, type SkippedSplit } from './file-source.js';
+export { avroInput, jsonLinesInput, type FileInputFormat, type SplitReader } from './split-readers.js';
+export { planSplits, type FileSplit } from './file-split.js';
+export { PathPattern, parsePartitionFilter, partitionMatches, partitionsOf, type PartitionFilter } from './path-pattern.js';
+export { ProgressReporter } from './progress.js';
+export { kafkaConnectLayout } from './kafka-connect-layout.js';

@@ -1,0 +1,310 @@
+import { LRUCache } from 'lru-cache';
+import type { Sink, SinkWriter, SinkWriterContext } from '@millrace/core';
+import type { BucketAssigner } from './buckets.js';
+import type { FileFormat, PartEncoder } from './file-format.js';
+import type { FileStore, FileWriteStream } from './file-store.js';
+import { HdfsError } from './errors.js';
+import { walkFiles } from './walk.js';
+
+/** What a {@link FileSinkOptions.fileName} function gets to name a final part file. */
+export interface PartFileInfo<T> {
+  /** The bucket directory, relative to the sink's path. */
+  readonly bucket: string;
+  readonly subtask: number;
+  /** The part counter of this subtask (increases across buckets and restarts). */
+  readonly part: number;
+  /** First and last record written to the file. */
+  readonly first: T;
+  readonly last: T;
+  readonly count: number;
+  /** The format's extension, with the dot. */
+  readonly extension: string;
+}
+
+/** When an open part file is closed before the next checkpoint closes it anyway. */
+export interface RollingPolicy {
+  /** Close a part file once it holds this many bytes (default 128 MiB). */
+  readonly maxBytes?: number;
+  /** Close a part file this many milliseconds after it was opened (default: never before the checkpoint). */
+  readonly maxAgeMs?: number;
+  /** Close a part file that received nothing for this many milliseconds (default 60 s). */
+  readonly inactivityMs?: number;
+}
+
+/** Options of {@link fileSink}. */
+export interface FileSinkOptions<T> {
+  /** Where files go: a {@link WebHdfsFileSystem} or a {@link LocalFileStore}. */
+  readonly fs: FileStore;
+  /** Base directory, absolute on `fs`, e.g. `/data/readings`. */
+  readonly path: string;
+  /** `avroFormat(schema)` or `jsonLinesFormat()`. */
+  readonly format: FileFormat<T>;
+  /** Bucket directory per record, e.g. `eventTimeBuckets()` (`dt=…/hour=…`) or `fieldBuckets('device')`. Default: none. */
+  readonly buckets?: BucketAssigner<T>;
+  /** Size, age and inactivity rolling; files are always closed at a checkpoint. */
+  readonly rolling?: RollingPolicy;
+  /** Open part files per subtask at most; the least recently written is closed first (default 16). */
+  readonly maxOpenFiles?: number;
+  /** Prefix of part file names (default `part`). Sinks writing into the same directory need different prefixes. */
+  readonly prefix?: string;
+  /**
+   * The final name of a part file (without directory), e.g. for Kafka Connect's layout. Default
+   * `<prefix>-<subtask>-<part><extension>`. Names must be unique; in-progress and pending names stay the sink's own.
+   */
+  readonly fileName?: (info: PartFileInfo<T>) => string;
+  /** Where the sink says what it cleaned up after a crash; default stderr. */
+  readonly log?: (message: string) => void;
+}
+
+/** A pending part file made final when its checkpoint completes. */
+interface Committable { readonly pending: string; readonly final: string }
+
+interface OpenPart<T> {
+  readonly bucket: string;
+  readonly n: number;
+  readonly inprogress: string;
+  readonly stream: FileWriteStream;
+  readonly encoder: PartEncoder<T>;
+  readonly openedAt: number;
+  lastWrite: number;
+  first: T | undefined;
+  last: T | undefined;
+  count: number;
+  chain: Promise<void>;
+  batch: T[];
+}
+
+interface ClosedPart { readonly inprogress: string; readonly pending: string; readonly final: string; readonly done: Promise<void> }
+
+const IN_PROGRESS = '.inprogress';
+const PENDING = '.pending';
+const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A file sink, exactly once with checkpoints, for HDFS (WebHDFS) and local directories.
+ *
+ * Records go to part files per bucket (`buckets`), written as `.<prefix>-<subtask>-<n><ext>.inprogress` while
+ * open (streamed to HDFS as they are encoded). A part is closed when it reaches the rolling policy's size or age,
+ * after inactivity, when more than `maxOpenFiles` are open (least recently written first), and always at a
+ * checkpoint barrier; at the barrier closed parts are renamed `.….pending`, and when the checkpoint completes they
+ * get their final name. Names starting with a dot are hidden from Hadoop, Hive and Spark, so readers never see a
+ * partial file under a final name.
+ *
+ * After a crash (even SIGKILL) the restored job commits the pending files of the last completed checkpoint, then
+ * removes what the crashed run left (in-progress and pending files of its subtasks, and final files numbered after
+ * the restored checkpoint), and logs what it removed. Nobody deletes files by hand.
+ */
+export function fileSink<T>(opts: FileSinkOptions<T>): Sink<T> {
+  const base = opts.path.replace(/\/+$/, '');
+  if (!base.startsWith('/')) throw new HdfsError('not-found', `fileSink path must be absolute on ${opts.fs.uri}, got '${opts.path}'`, opts.path);
+  const prefix = opts.prefix ?? 'part';
+  const ext = opts.format.extension;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(prefix)) throw new HdfsError('io', `fileSink prefix '${prefix}' may hold letters, digits, '_' and '.' only`, opts.path);
+  return {
+    description: `fileSink(${opts.fs.uri}${base}, ${opts.format.description})`,
+    createWriter: (ctx) => new FileSinkWriter(opts, base, prefix, ext, ctx),
+  };
+}
+
+class FileSinkWriter<T> implements SinkWriter<T, Committable> {
+  private readonly open: LRUCache<string, OpenPart<T>>;
+  private closed: ClosedPart[] = [];
+  private counter = 0;
+  private restoredNext: number | undefined;
+  private started: Promise<void> | undefined;
+  private failure: unknown;
+  private inFlight = 0;
+  private cancelCheck: (() => void) | undefined;
+  private readonly maxBytes: number;
+  private readonly maxAge: number;
+  private readonly inactivity: number;
+  private readonly log: (m: string) => void;
+  private readonly partRe: RegExp;
+
+  constructor(
+    private readonly opts: FileSinkOptions<T>,
+    private readonly base: string,
+    private readonly prefix: string,
+    private readonly ext: string,
+    private readonly ctx: SinkWriterContext,
+  ) {
+    this.maxBytes = opts.rolling?.maxBytes ?? 128 * 1024 * 1024;
+    this.maxAge = opts.rolling?.maxAgeMs ?? Infinity;
+    this.inactivity = opts.rolling?.inactivityMs ?? 60_000;
+    this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
+    const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    this.partRe = new RegExp(`^(\\.)?${esc(prefix)}-(\\d+)-(\\d+)${esc(ext)}(${esc(IN_PROGRESS)}|${esc(PENDING)})?$`);
+    this.open = new LRUCache<string, OpenPart<T>>({
+      max: opts.maxOpenFiles ?? 16,
+      dispose: (part, _key, reason) => { if (reason === 'evict') this.roll(part); },
+    });
+  }
+
+  private dir(bucket: string): string { return bucket ? `${this.base}/${bucket}` : this.base; }
+
+  /** Cleans up after earlier runs once, before the first file of this run is created. */
+  private start(): Promise<void> {
+    this.started ??= this.cleanUp().catch((e) => { this.failure ??= e; throw e; });
+    return this.started;
+  }
+
+  private async cleanUp(): Promise<void> {
+    const { subtaskIndex: sub, parallelism: p } = this.ctx;
+    const removed: string[] = [];
+    let maxFinal = -1;
+    for (const f of await walkFiles(this.opts.fs, this.base)) {
+      const name = f.slice(f.lastIndexOf('/') + 1);
+      const m = this.partRe.exec(name);
+      if (!m) continue;
+      const owner = Number(m[2]);
+      const n = Number(m[3]);
+      const hidden = m[1] === '.' && m[4] !== undefined;
+      if (owner % p !== sub) continue;
+      if (hidden) {
+        // After the restore's commit, in-progress and pending files of this subtask's share are left-overs.
+        await this.opts.fs.delete(f);
+        removed.push(f);
+      } else if (m[1] === undefined && m[4] === undefined && owner === sub) {
+        if (this.restoredNext !== undefined && n >= this.restoredNext) {
+          // Final, yet numbered after the restored checkpoint: written by a run this restore rolls back.
+          await this.opts.fs.delete(f);
+          removed.push(f);
+        } else if (n > maxFinal) maxFinal = n;
+      }
+    }
+    this.counter = Math.max(this.restoredNext ?? 0, maxFinal + 1);
+    if (removed.length > 0) {
+      const shown = removed.slice(0, 5).join(', ') + (removed.length > 5 ? `, … (${removed.length - 5} more)` : '');
+      this.log(`[millrace] ${this.ctx.uid}#${sub}: file sink ${this.opts.fs.uri}${this.base}: removed ${removed.length} part file(s) an earlier run left unfinished or wrote after the restored checkpoint: ${shown}`);
+    }
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private openPart(bucket: string, now: number): OpenPart<T> {
+    const n = this.counter++;
+    const inprogress = `${this.dir(bucket)}/.${this.prefix}-${this.ctx.subtaskIndex}-${n}${this.ext}${IN_PROGRESS}`;
+    const started = this.start();
+    const stream = this.opts.fs.createStream(inprogress, { overwrite: true });
+    const part: OpenPart<T> = { bucket, n, inprogress, stream, encoder: this.opts.format.open(), openedAt: now, lastWrite: now, first: undefined, last: undefined, count: 0, chain: started, batch: [] };
+    this.open.set(bucket, part);
+    return part;
+  }
+
+  private push(part: OpenPart<T>, chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    this.inFlight += chunk.byteLength;
+    part.chain = part.chain.then(() => part.stream.write(chunk)).then(() => { this.inFlight -= chunk.byteLength; });
+    part.chain.catch((e) => { this.failure ??= e; });
+  }
+
+  /** Closes a part file: the rest of its bytes, then the stream. It stays in-progress until the next barrier. */
+  private roll(part: OpenPart<T>): void {
+    this.push(part, part.encoder.end());
+    const done = part.chain.then(() => part.stream.close());
+    done.catch((e) => { this.failure ??= e; });
+    const final = `${this.dir(part.bucket)}/${this.opts.fileName && part.count > 0
+      ? this.opts.fileName({ bucket: part.bucket, subtask: this.ctx.subtaskIndex, part: part.n, first: part.first as T, last: part.last as T, count: part.count, extension: this.ext })
+      : `${this.prefix}-${this.ctx.subtaskIndex}-${part.n}${this.ext}`}`;
+    const pending = `${this.dir(part.bucket)}/.${this.prefix}-${this.ctx.subtaskIndex}-${part.n}${this.ext}${PENDING}`;
+    this.closed.push({ inprogress: part.inprogress, pending, final, done });
+  }
+
+  write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void> {
+    this.throwIfFailed();
+    const now = this.ctx.clock.now();
+    const assign = this.opts.buckets;
+    const touched = new Set<OpenPart<T>>();
+    for (let i = 0; i < count; i++) {
+      const v = values[i]!;
+      const bucket = assign ? assign(v, timestamps[i]!) : '';
+      const part = this.open.get(bucket) ?? this.openPart(bucket, now);
+      part.batch.push(v);
+      touched.add(part);
+    }
+    for (const part of touched) {
+      part.encoder.append(part.batch, part.batch.length);
+      part.first ??= part.batch[0];
+      part.last = part.batch[part.batch.length - 1];
+      part.count += part.batch.length;
+      part.batch = [];
+      part.lastWrite = now;
+      this.push(part, part.encoder.take());
+      if (part.encoder.bytes >= this.maxBytes || now - part.openedAt >= this.maxAge) {
+        this.open.delete(part.bucket);
+        this.roll(part);
+      }
+    }
+    this.scheduleInactivityCheck();
+    if (this.inFlight > MAX_IN_FLIGHT_BYTES) return Promise.all([...this.open.values()].map((p) => p.chain)).then(() => this.throwIfFailed());
+  }
+
+  private scheduleInactivityCheck(): void {
+    if (this.cancelCheck || !Number.isFinite(Math.min(this.inactivity, this.maxAge))) return;
+    const every = Math.max(50, Math.min(this.inactivity, this.maxAge) / 2);
+    this.cancelCheck = this.ctx.clock.schedule(this.ctx.clock.now() + every, () => {
+      this.cancelCheck = undefined;
+      const now = this.ctx.clock.now();
+      for (const part of [...this.open.values()]) {
+        if (now - part.lastWrite >= this.inactivity || now - part.openedAt >= this.maxAge) {
+          this.open.delete(part.bucket);
+          this.roll(part);
+        }
+      }
+      if (this.open.size > 0) this.scheduleInactivityCheck();
+    });
+  }
+
+  preCommit(): Promise<Committable[]> {
+    // Cut synchronously: every open part is closed now; records written after this go to new parts.
+    for (const part of [...this.open.values()]) this.roll(part);
+    this.open.clear();
+    const closing = this.closed;
+    this.closed = [];
+    return (async () => {
+      await this.start();
+      const out: Committable[] = [];
+      for (const c of closing) {
+        await c.done;
+        await this.opts.fs.rename(c.inprogress, c.pending);
+        out.push({ pending: c.pending, final: c.final });
+      }
+      this.throwIfFailed();
+      return out;
+    })();
+  }
+
+  async commit(committables: readonly Committable[]): Promise<void> {
+    const fs = this.opts.fs;
+    await Promise.all(committables.map(async (c) => {
+      if (await fs.exists(c.pending)) {
+        // A final file of this name from a run this restore rolled back would block the rename: it is replaced.
+        if (await fs.exists(c.final)) await fs.delete(c.final);
+        await fs.rename(c.pending, c.final);
+      } else if (!(await fs.exists(c.final))) {
+        throw new HdfsError('not-found', `cannot commit part file ${fs.uri}${c.final}: neither it nor its pending file ${c.pending} exists — were files under ${this.base} deleted by hand or by another sink with the same prefix '${this.prefix}'?`, c.pending);
+      }
+    }));
+  }
+
+  snapshot(): unknown {
+    return { next: this.counter };
+  }
+
+  restore(state: unknown): void {
+    const next = (state as { next?: unknown } | undefined)?.next;
+    if (typeof next === 'number') this.restoredNext = next;
+  }
+
+  async finish(): Promise<void> {
+    await this.start();
+    this.throwIfFailed();
+  }
+
+  close(): void {
+    this.cancelCheck?.();
+    for (const part of this.open.values()) part.stream.abort();
+  }
+}
