@@ -61,8 +61,8 @@ interface Committable { readonly pending: string; readonly final: string }
 
 interface OpenPart<T> {
   readonly bucket: string;
-  readonly n: number;
-  readonly inprogress: string;
+  /** This writer's part index; the file's number is `base + k` once the clean-up has found `base`. */
+  readonly k: number;
   readonly stream: FileWriteStream;
   readonly encoder: PartEncoder<T>;
   readonly openedAt: number;
@@ -74,7 +74,7 @@ interface OpenPart<T> {
   batch: T[];
 }
 
-interface ClosedPart { readonly inprogress: string; readonly pending: string; readonly final: string; readonly done: Promise<void> }
+interface ClosedPart<T> { readonly part: OpenPart<T>; readonly done: Promise<void> }
 
 const IN_PROGRESS = '.inprogress';
 const PENDING = '.pending';
@@ -108,8 +108,11 @@ export function fileSink<T>(opts: FileSinkOptions<T>): Sink<T> {
 
 class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   private readonly open: LRUCache<string, OpenPart<T>>;
-  private closed: ClosedPart[] = [];
-  private counter = 0;
+  private closed: ClosedPart<T>[] = [];
+  /** Parts opened by this writer; file numbers are `base + k`. */
+  private k = 0;
+  private first: number | undefined;
+  private snap: { next: number } = { next: -1 };
   private restoredNext: number | undefined;
   private started: Promise<void> | undefined;
   private failure: unknown;
@@ -172,7 +175,7 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
         } else if (n > maxFinal) maxFinal = n;
       }
     }
-    this.counter = Math.max(this.restoredNext ?? 0, maxFinal + 1);
+    this.first = Math.max(this.restoredNext ?? 0, maxFinal + 1);
     if (removed.length > 0) {
       const shown = removed.slice(0, 5).join(', ') + (removed.length > 5 ? `, … (${removed.length - 5} more)` : '');
       this.log(`[millrace] ${this.ctx.uid}#${sub}: file sink ${this.opts.fs.uri}${this.base}: removed ${removed.length} part file(s) an earlier run left unfinished or wrote after the restored checkpoint: ${shown}`);
@@ -184,11 +187,12 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   }
 
   private openPart(bucket: string, now: number): OpenPart<T> {
-    const n = this.counter++;
-    const inprogress = `${this.dir(bucket)}/.${this.prefix}-${this.ctx.subtaskIndex}-${n}${this.ext}${IN_PROGRESS}`;
+    const k = this.k++;
     const started = this.start();
-    const stream = this.opts.fs.createStream(inprogress, { overwrite: true });
-    const part: OpenPart<T> = { bucket, n, inprogress, stream, encoder: this.opts.format.open(), openedAt: now, lastWrite: now, first: undefined, last: undefined, count: 0, chain: started, batch: [] };
+    // Created only after the clean-up (which finds the first free part number, and would take an earlier file
+    // for a left-over).
+    const stream = afterStart(started, () => this.opts.fs.createStream(this.names(bucket, k).inprogress, { overwrite: true }));
+    const part: OpenPart<T> = { bucket, k, stream, encoder: this.opts.format.open(), openedAt: now, lastWrite: now, first: undefined, last: undefined, count: 0, chain: started, batch: [] };
     this.open.set(bucket, part);
     return part;
   }
@@ -205,11 +209,18 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     this.push(part, part.encoder.end());
     const done = part.chain.then(() => part.stream.close());
     done.catch((e) => { this.failure ??= e; });
-    const final = `${this.dir(part.bucket)}/${this.opts.fileName && part.count > 0
-      ? this.opts.fileName({ bucket: part.bucket, subtask: this.ctx.subtaskIndex, part: part.n, first: part.first as T, last: part.last as T, count: part.count, extension: this.ext })
-      : `${this.prefix}-${this.ctx.subtaskIndex}-${part.n}${this.ext}`}`;
-    const pending = `${this.dir(part.bucket)}/.${this.prefix}-${this.ctx.subtaskIndex}-${part.n}${this.ext}${PENDING}`;
-    this.closed.push({ inprogress: part.inprogress, pending, final, done });
+    this.closed.push({ part, done });
+  }
+
+  /** File names of part `k` in `bucket`; only once the clean-up has run. */
+  private names(bucket: string, k: number, part?: OpenPart<T>): { inprogress: string; pending: string; final: string } {
+    if (this.first === undefined) throw new Error('internal: part names before the clean-up');
+    const n = this.first + k;
+    const stem = `${this.dir(bucket)}/.${this.prefix}-${this.ctx.subtaskIndex}-${n}${this.ext}`;
+    const final = `${this.dir(bucket)}/${this.opts.fileName && part && part.count > 0
+      ? this.opts.fileName({ bucket, subtask: this.ctx.subtaskIndex, part: n, first: part.first as T, last: part.last as T, count: part.count, extension: this.ext })
+      : `${this.prefix}-${this.ctx.subtaskIndex}-${n}${this.ext}`}`;
+    return { inprogress: `${stem}${IN_PROGRESS}`, pending: `${stem}${PENDING}`, final };
   }
 
   write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void> {
@@ -263,13 +274,19 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     this.open.clear();
     const closing = this.closed;
     this.closed = [];
+    // The state `snapshot` returns right after; its part number is filled in once the clean-up has found the base
+    // (the engine stores it only after the committables resolve).
+    const kAtCut = this.k;
+    const snap = (this.snap = { next: this.first === undefined ? -1 : this.first + kAtCut });
     return (async () => {
       await this.start();
+      snap.next = this.first! + kAtCut;
       const out: Committable[] = [];
       for (const c of closing) {
         await c.done;
-        await this.opts.fs.rename(c.inprogress, c.pending);
-        out.push({ pending: c.pending, final: c.final });
+        const names = this.names(c.part.bucket, c.part.k, c.part);
+        await this.opts.fs.rename(names.inprogress, names.pending);
+        out.push({ pending: names.pending, final: names.final });
       }
       this.throwIfFailed();
       return out;
@@ -290,12 +307,12 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   }
 
   snapshot(): unknown {
-    return { next: this.counter };
+    return this.snap;
   }
 
   restore(state: unknown): void {
     const next = (state as { next?: unknown } | undefined)?.next;
-    if (typeof next === 'number') this.restoredNext = next;
+    if (typeof next === 'number' && next >= 0) this.restoredNext = next;
   }
 
   async finish(): Promise<void> {
@@ -307,4 +324,17 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     this.cancelCheck?.();
     for (const part of this.open.values()) part.stream.abort();
   }
+}
+
+/** A write stream opened once `ready` settles. */
+function afterStart(ready: Promise<void>, open: () => FileWriteStream): FileWriteStream {
+  let s: FileWriteStream | undefined;
+  const get = ready.then(() => (s = open()));
+  get.catch(() => {});
+  return {
+    get bytes() { return s?.bytes ?? 0; },
+    write: async (chunk) => (await get).write(chunk),
+    close: async () => (await get).close(),
+    abort: () => { get.then((x) => x.abort(), () => {}); },
+  };
 }
