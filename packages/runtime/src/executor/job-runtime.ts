@@ -374,8 +374,19 @@ export class JobRuntime implements SubtaskHost {
     return { chain: s.chain.id, index: s.index, snapshot: ack.snapshot, sinkState: ack.sinkState, committables, stateInfo: s.head?.describeState?.() ?? null };
   }
 
-  /** Checkpoint `id` completed: local sinks commit what they pre-committed for it, local sources are told. */
-  async commitLocal(id: number): Promise<void> {
+  /**
+   * Checkpoint `id` completed: local sinks commit what they pre-committed for it, local sources are told. Commits run
+   * one after another in checkpoint order, even when a later checkpoint completes while an earlier commit still runs.
+   */
+  commitLocal(id: number): Promise<void> {
+    const run = this.commitQueue.then(() => this.commitNow(id));
+    this.commitQueue = run.catch(() => {});
+    return run;
+  }
+
+  private commitQueue: Promise<void> = Promise.resolve();
+
+  private async commitNow(id: number): Promise<void> {
     const mine = this.committables.get(id);
     this.committables.delete(id);
     for (const k of [...this.committables.keys()]) if (k < id) this.committables.delete(k);
