@@ -4,6 +4,7 @@ import type { RecordBatch } from '../record-batch.js';
 import { DEFAULT_NAMESPACE, HeapKeyedStateBackend } from '../state/heap-keyed-state.js';
 import { InternalTimerService, type Timer } from '../state/timer-service.js';
 import type { Operator, OperatorContext, OperatorSnapshot } from './operator.js';
+import { restoreKeyed, snapshotKeyed } from '../state/keyed-snapshot.js';
 
 /**
  * Runs a `KeyedProcessFunction`: per record, sets the current key and calls `onElement` with the key's state and
@@ -96,21 +97,11 @@ export class KeyedProcessOperator implements Operator {
   }
 
   snapshot(): OperatorSnapshot {
-    const state = this.backend.snapshot();
-    const timers = this.timers.snapshot();
-    const keyed = new Map<number, unknown>();
-    for (const kg of new Set([...state.keys(), ...timers.keys()])) keyed.set(kg, { state: state.get(kg) ?? [], timers: timers.get(kg) ?? [] });
-    return { keyed };
+    return snapshotKeyed(this.backend, this.timers);
   }
 
   restore(snapshots: readonly OperatorSnapshot[]): void {
-    for (const s of snapshots) {
-      if (!s.keyed) continue;
-      const entries = [...s.keyed] as Array<[number, { state: never[]; timers: never[] }]>;
-      this.backend.restore(entries.map(([kg, v]) => [kg, v.state]), this.ctx.keyGroupRange);
-      this.timers.restore(entries.map(([kg, v]) => [kg, v.timers]), this.ctx.keyGroupRange);
-    }
-    const next = this.timers.nextProcessingTime();
+    const next = restoreKeyed(snapshots, this.ctx.keyGroupRange, this.backend, this.timers);
     if (next !== undefined) this.ctx.requestProcessingTime(next);
   }
 

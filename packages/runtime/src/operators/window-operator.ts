@@ -7,6 +7,7 @@ import type { RecordBatch } from '../record-batch.js';
 import { DEFAULT_NAMESPACE, HeapKeyedStateBackend } from '../state/heap-keyed-state.js';
 import { InternalTimerService, type Timer } from '../state/timer-service.js';
 import type { Operator, OperatorContext, OperatorSnapshot } from './operator.js';
+import { restoreKeyed, snapshotKeyed } from '../state/keyed-snapshot.js';
 
 const CONTENTS = 'window-contents';
 const SESSIONS = 'session-windows';
@@ -291,17 +292,12 @@ export class WindowOperator implements Operator {
   }
 
   snapshot(): OperatorSnapshot {
-    const state = this.backend.snapshot();
-    const timers = this.timers.snapshot();
-    const keyed = new Map<number, unknown>();
-    for (const kg of new Set([...state.keys(), ...timers.keys()])) keyed.set(kg, { state: state.get(kg) ?? [], timers: timers.get(kg) ?? [] });
-    return { keyed };
+    return snapshotKeyed(this.backend, this.timers);
   }
 
   restore(snapshots: readonly OperatorSnapshot[]): void {
-    for (const s of snapshots) {
-      if (!s.keyed) continue;
-      const entries = [...s.keyed] as Array<[number, { state: Array<[string, string, Key, unknown]>; timers: never[] }]>;
+    const next = restoreKeyed(snapshots, this.ctx.keyGroupRange, this.backend, this.timers, (entries) => {
+      // Trigger states are declared when a trigger first uses them: declare those the checkpoint has.
       for (const [, v] of entries) {
         for (const [name] of v.state) {
           if (name.startsWith('trigger:') && !this.triggerStates.has(name.slice(8))) {
@@ -309,10 +305,7 @@ export class WindowOperator implements Operator {
           }
         }
       }
-      this.backend.restore(entries.map(([kg, v]) => [kg, v.state]), this.ctx.keyGroupRange);
-      this.timers.restore(entries.map(([kg, v]) => [kg, v.timers]), this.ctx.keyGroupRange);
-    }
-    const next = this.timers.nextProcessingTime();
+    });
     if (next !== undefined) this.ctx.requestProcessingTime(next);
   }
 
