@@ -20,6 +20,12 @@ export interface SinkWriterContext {
  *
  * `preCommit` must cut synchronously, before its first `await`: records written after it returns belong to the next
  * checkpoint, even while its I/O is still running. `snapshot` is called right after `preCommit`, so it sees the cut.
+ *
+ * The engine reads the value `snapshot` returned only after the promise `preCommit` returned has settled (it awaits
+ * the committables, then stores them and the snapshot value in the checkpoint, on the main thread or in a worker
+ * alike). A writer may therefore return an object from `snapshot` and fill in fields of it during `preCommit`'s I/O
+ * (the HDFS file sink fills in its next part number once its clean-up has found it); the engine never copies or
+ * serializes it earlier. Do not mutate it after that promise settled.
  */
 export interface SinkWriter<T, C = unknown> {
   /**
@@ -29,7 +35,10 @@ export interface SinkWriter<T, C = unknown> {
   write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void>;
   preCommit?(checkpointId: number): C[] | Promise<C[]>;
   commit?(committables: readonly C[]): void | Promise<void>;
-  /** Writer state other than committables (rarely needed), plain JSON data. */
+  /**
+   * Writer state other than committables (rarely needed), plain JSON data. Called synchronously right after
+   * `preCommit`; the returned value is read only once `preCommit`'s promise has settled (see above).
+   */
   snapshot?(checkpointId: number): unknown;
   /** Called before any write when resuming; then `commit` is called with the restored committables. */
   restore?(state: unknown): void | Promise<void>;
