@@ -1,7 +1,7 @@
 /**
  * The exchange encodings measured against each other (docs/decisions.md): a worker sends batches of small records
- * to the main thread, which decodes them. Structured clone (what the engine uses), v8.serialize into a transferred
- * buffer, JSON, and columnar typed arrays with a string dictionary.
+ * to the main thread, which decodes them. Structured clone (the engine's fallback for records that are not flat), v8.serialize into a transferred
+ * buffer, JSON, and columnar typed arrays with a string dictionary (the engine's choice for flat records).
  */
 import { Worker } from 'node:worker_threads';
 

@@ -11,7 +11,7 @@ import { loadV8, measureEncoding } from './encodings.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
-  console.log(`Usage: npm run bench:parallel [-- --events N] [--rounds R] [--only cpu|exchange|encodings]
+  console.log(`Usage: npm run bench:parallel [-- --events N (200000)] [--exchange-events N (1000000)] [--rounds R (3)] [--only cpu|exchange|encodings]
 
 Prints events/s of a CPU-bound keyed pipeline at 1 and 2 worker threads and their ratio (target ≥ 1.7×),
 records/s through one exchange between two worker threads (target ≥ 1 M/s), and the exchange encodings alone.
@@ -27,7 +27,7 @@ const rounds = flag('rounds', 3);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const m = (x: number): string => `${(x / 1e6).toFixed(2)} M/s`;
 
-console.log(`Node ${process.version}, ${availableParallelism()} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${rounds} rounds, medians`);
+console.log(`Node ${process.version}, ${availableParallelism()} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${rounds} round${rounds === 1 ? '' : 's'}, median${rounds === 1 ? '' : 's'}`);
 
 if (!only || only === 'cpu') {
   process.env.BENCH_EVENTS = String(flag('events', 200_000));
@@ -48,7 +48,7 @@ if (!only || only === 'cpu') {
   console.log(`\nCPU-bound keyed pipeline (${EVENTS} events, ~${process.env.BENCH_WORK ?? 400} iterations of arithmetic per event, parallelism 2; from the moment sources start)`);
   console.log(`  1 worker   ${m(median(one))}`);
   console.log(`  2 workers  ${m(median(two))}`);
-  console.log(`  speedup    ${ratio.toFixed(2)}×   target ≥ 1.7×: ${ratio >= 1.7 ? 'met' : 'NOT MET'}`);
+  console.log(`  speedup    ${ratio.toFixed(3)}×   target ≥ 1.7×: ${ratio >= 1.7 ? 'met' : 'NOT MET'}`);
 }
 
 if (!only || only === 'exchange') {
@@ -62,7 +62,7 @@ if (!only || only === 'exchange') {
     rates.push(EVENTS / ((r.durationMs - r.startupMs) / 1000));
   }
   const x = median(rates);
-  console.log(`\nOne exchange between two worker threads (${EVENTS} small records, batches of 1024, structured clone, credits 8)`);
+  console.log(`\nOne exchange between two worker threads (${EVENTS} flat records, batches of 1024, sent as columns, credits 8)`);
   console.log(`  records into the keyed step per subtask (subtask 1 is on the other thread): ${crossed}`);
   console.log(`  through    ${m(x)}   target ≥ 1 M/s: ${x >= 1e6 ? 'met' : 'NOT MET'}   (from the moment sources start; worker start-up excluded)`);
 }

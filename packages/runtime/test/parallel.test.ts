@@ -80,7 +80,7 @@ test('after a failure in a worker, the job restarts from its last completed chec
   const r = await handle.done;
   assert.ok(existsSync(marker), `the injected failure at record ${failAt} happened`);
   assert.equal(r.restarts, 1);
-  assert.match(logs.join('\n'), new RegExp(`injected failure at record ${failAt}.*restarting from the last completed checkpoint`));
+  assert.match(logs.join('\n'), new RegExp(`injected failure at record ${failAt}.*restarting from checkpoint ${cp.checkpointId}`));
   assert.ok(r.checkpoints >= 1 && cp.checkpointId === 1);
   assert.deepEqual(outputOf(out), golden);
 });

@@ -123,6 +123,11 @@ async function probe(s: ServiceDetails): Promise<string> {
   }
 }
 
+/** ` --dir <dir>` when the user chose a directory, so that printed commands act on the same instance. */
+function dirFlag(args: DevCommandArgs): string {
+  return args.options.workDir ? ` --dir ${args.options.workDir}` : '';
+}
+
 async function up(args: DevCommandArgs, config: DevServicesConfig, io: CommandIo): Promise<number> {
   const wanted = args.services ?? (['kafka', 'hdfs'] as const);
   const recorded = await devServicesStatus(config);
@@ -131,7 +136,7 @@ async function up(args: DevCommandArgs, config: DevServicesConfig, io: CommandIo
   if (missing.length === 0) {
     if (args.json) io.out(JSON.stringify({ alreadyRunning: true, services: running }, null, 2));
     else {
-      io.out(`Already running (started earlier by \`millrace dev up\`); nothing to do.\n`);
+      io.out(`Already running (started earlier by \`millrace dev up${dirFlag(args)}\`); nothing to do (ports and other flags of this call are not applied: \`millrace dev down${dirFlag(args)}\` first to change them).\n`);
       for (const s of running) io.out(describe(s, 'running'));
       io.out(`\n${exportsFor(running).join('\n')}`);
     }
@@ -148,7 +153,7 @@ async function up(args: DevCommandArgs, config: DevServicesConfig, io: CommandIo
     if (args.json) io.out(JSON.stringify({ alreadyRunning: false, services }, null, 2));
     else {
       for (const s of services) io.out(describe(s, running.includes(s) ? 'already running' : 'started'));
-      io.out(`\nStop with \`millrace dev down\`. Point tests and jobs at them with:\n${exportsFor(services).join('\n')}`);
+      io.out(`\nStop with \`millrace dev down${dirFlag(args)}\`. Point tests and jobs at them with:\n${exportsFor(services).join('\n')}`);
     }
     return 0;
   } finally {
@@ -172,7 +177,7 @@ async function status(args: DevCommandArgs, config: DevServicesConfig, io: Comma
     return 0;
   }
   if (recorded.length === 0) {
-    io.out(`No dev services recorded in ${config.workDir}. Start them with \`millrace dev up\`.`);
+    io.out(`No dev services recorded in ${config.workDir}. Start them with \`millrace dev up${dirFlag(args)}\`.`);
     return 0;
   }
   for (const s of recorded) io.out(describe(s.details, s.running ? await probe(s.details) : 'NOT running (stopped or crashed; see its log)'));

@@ -337,7 +337,7 @@ export class JobRuntime implements SubtaskHost {
       if (src && headStates) {
         const mine = headStates.find((x) => x.subtask === s.index);
         if (headStates.length !== s.chain.parallelism && !src.source.rescalable) {
-          throw new CheckpointError(`source '${head.name}' (uid '${head.uid}') was checkpointed at parallelism ${headStates.length} and now runs at ${s.chain.parallelism}: this source (${src.source.description}) cannot move its position between subtasks; restore at parallelism ${headStates.length}`);
+          throw new CheckpointError(`source '${head.name}' (uid '${head.uid}') was checkpointed at parallelism ${headStates.length} and now runs at ${s.chain.parallelism}: this source (${src.source.description}) cannot move its position between subtasks; restore at parallelism ${headStates.length}, or give the source its own parallelism (e.g. { uid: '${head.uid}', parallelism: ${headStates.length} }) so that other steps can rescale`);
         }
         const all = headStates.flatMap((x) => (x.snapshot.operator ? [x.snapshot.operator as SourcePosition] : []));
         await src.restore(mine?.snapshot.operator as SourcePosition | undefined, all);

@@ -248,6 +248,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
   let cancelled = false;
   const done = (async (): Promise<JobResult> => {
     let restoreStates;
+    let restoredCheckpointId: number | undefined;
     if (opts.restore !== undefined) {
       if (!storage) throw new CheckpointError('restore needs checkpoint storage: pass checkpoints: <dir>');
       const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
@@ -256,12 +257,13 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
           throw new CheckpointError(`checkpoint ${cp.path} has ${cp.metadata.maxParallelism} key groups but the job has ${plan.config.maxParallelism}: key groups are fixed for the life of a job`);
         }
         restoreStates = cp.operators;
+        restoredCheckpointId = cp.metadata.checkpointId;
         opts.log?.(`restored '${plan.jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`);
       } else {
         opts.log?.(`no completed checkpoint in ${storage.fs.uri}${storage.dir}: starting '${plan.jobName}' from the beginning`);
       }
     }
-    run = runParallel(job, plan, { workers, storage, restoreStates, restart: opts.restart, credits: opts.credits ?? 8, log: opts.log });
+    run = runParallel(job, plan, { workers, storage, restoreStates, restoredCheckpointId, restart: opts.restart, credits: opts.credits ?? 8, log: opts.log });
     const every = plan.config.checkpointIntervalMs;
     if (every !== undefined) {
       const h = setInterval(() => { run!.checkpoint(false).catch(() => {}); }, Math.max(1, every));

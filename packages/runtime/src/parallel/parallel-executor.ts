@@ -15,6 +15,8 @@ export interface ParallelOptions {
   readonly workers: number;
   readonly storage: CheckpointStorage | undefined;
   readonly restoreStates: ReadonlyMap<string, readonly SubtaskState[]> | undefined;
+  /** The id of the checkpoint restored from: new checkpoints are numbered after it. */
+  readonly restoredCheckpointId: number | undefined;
   readonly restart: RestartStrategy | undefined;
   /** Batches in flight per channel before the sender waits. */
   readonly credits: number;
@@ -279,7 +281,7 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
   let cancelled = false;
   let maxInFlight = 0;
   let lastMetrics: OperatorMetricsRow[] = [];
-  let nextCheckpointId = 1;
+  let nextCheckpointId = (opts.restoredCheckpointId ?? 0) + 1;
   let last: CheckpointInfo | undefined;
   const onCheckpoint = (info: CheckpointInfo): void => {
     last = info;
@@ -304,10 +306,13 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
         firstRunningAt ??= attempt.startedRunningAt();
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());
         lastMetrics = attempt.metrics();
-        if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
+        if (cancelled) return { recordsRead: sourceRecords(lastMetrics, plan), restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
         const delay = policy.next(Date.now());
-        if (delay === undefined) throw e;
-        opts.log?.(`job '${plan.jobName}' failed (${(e as Error).message}); restarting ${latest ? 'from the last completed checkpoint' : 'from the beginning'} in ${delay} ms (restart ${policy.restarts})`);
+        if (delay === undefined) {
+          if (policy.restarts > 1) opts.log?.(`job '${plan.jobName}' failed again after ${policy.restarts - 1} restart(s); giving up`);
+          throw e;
+        }
+        opts.log?.(`job '${plan.jobName}' failed (${(e as Error).message}); restarting ${last ? `from checkpoint ${last.checkpointId}` : latest ? 'from the restored checkpoint' : 'from the beginning'} in ${delay} ms (restart ${policy.restarts})`);
         await new Promise((r) => setTimeout(r, delay));
         if (cancelled) return { recordsRead: 0, restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
       }
@@ -332,3 +337,9 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
 }
 
 export { subtaskKey };
+
+/** Records read by the sources, from metrics rows. */
+function sourceRecords(rows: readonly OperatorMetricsRow[], plan: LogicalPlan): number {
+  const sources = new Set(plan.nodes.filter((n) => n.spec.kind === 'source').map((n) => n.uid));
+  return rows.filter((r) => sources.has(r.uid)).reduce((n, r) => n + r.recordsIn, 0);
+}
