@@ -33,6 +33,8 @@ export const sinks = {
     const lead = prefix ? `${prefix}> ` : '';
     return {
       description: `print(${prefix})`,
+      // Worker threads relay records to the main thread, which prints them: nothing is lost when workers stop.
+      mainThread: true,
       createWriter: (): SinkWriter<T> => ({
         write(values, _ts, n) {
           let s = '';
