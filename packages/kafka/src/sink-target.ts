@@ -14,7 +14,8 @@ export interface SinkTarget<T> {
   readonly log: (message: string) => void;
   /** Prefix of transactional ids and marker groups (exactly-once). */
   readonly transactionalIdPrefix: string;
-  readonly maxInFlightSends: number;
+  /** At-least-once: records written but not yet acknowledged before `write` waits. */
+  readonly maxBufferedRecords: number;
 }
 
 /** Names the writer in messages. */
