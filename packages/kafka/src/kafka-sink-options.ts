@@ -36,12 +36,7 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
    * exactly-once need different prefixes (e.g. from an environment variable), or they fence each other.
    */
   readonly transactionalIdPrefix?: string;
-  /**
-   * At-least-once: records written but not yet acknowledged by Kafka before `write` holds the sources back
-   * (backpressure). Writes are coalesced into one send at a time. Default 16384.
-   */
-  readonly maxBufferedRecords?: number;
-  /** @deprecated Ignored: writes are coalesced into one send at a time; bound them with `maxBufferedRecords`. */
+  /** At-least-once: sends in flight before `write` waits. Default 16. */
   readonly maxInFlightSends?: number;
   /** Where the writer reports what it did on restore. Default: stderr. */
   readonly log?: (message: string) => void;

@@ -41,7 +41,7 @@ export class KafkaSink<T> implements Sink<T> {
   readonly guarantee: DeliveryGuarantee;
 
   private constructor(
-    private readonly conn: KafkaConnectionOptions & { readonly topic: string; readonly transactionalIdPrefix?: string; readonly maxBufferedRecords?: number; readonly log?: (m: string) => void },
+    private readonly conn: KafkaConnectionOptions & { readonly topic: string; readonly transactionalIdPrefix?: string; readonly maxInFlightSends?: number; readonly log?: (m: string) => void },
     private readonly encoder: RecordEncoder<T>,
     guarantee: DeliveryGuarantee | undefined,
     serdeName: string,
@@ -104,7 +104,7 @@ export class KafkaSink<T> implements Sink<T> {
       encode: this.jobEncoder ? this.jobEncoder(ctx.jobName) : this.encoder,
       log: this.conn.log ?? ((m) => process.stderr.write(`${m}\n`)),
       transactionalIdPrefix: this.conn.transactionalIdPrefix ?? `${ctx.jobName}.${ctx.uid}`,
-      maxBufferedRecords: this.conn.maxBufferedRecords ?? 16_384,
+      maxInFlightSends: this.conn.maxInFlightSends ?? 16,
     };
     if (this.guarantee === 'exactly-once') return new ExactlyOnceWriter<T>(target) as SinkWriter<T>;
     return new AtLeastOnceWriter<T>(target, this.guarantee === 'at-least-once');

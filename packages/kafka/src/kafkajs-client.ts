@@ -1,35 +1,26 @@
-import type { Consumer, Kafka, KafkaConfig, Producer, SASLOptions } from 'kafkajs';
-import { javaCompatiblePartitioner, kafkajs } from './kafkajs-patch.js';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
 import type {
   AdminClient, ConsumerClient, ConsumerHandlers, ConsumerOptions, FetchedMessage, KafkaClient, ProducerClient,
   ProducerOptions, ProducerTransaction, TopicMessages, TopicPartition,
 } from './client.js';
 import type { ResolvedConnection } from './connection.js';
 
-const { logLevel } = kafkajs;
 const LEVELS = { nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as const;
 
 const toBuffer = (v: Uint8Array | string | null): Buffer | string | null =>
   v === null || typeof v === 'string' || Buffer.isBuffer(v) ? (v as Buffer | string | null) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-interface KafkajsMessage { key: Buffer | string | null; value: Buffer | string | null; partition?: number; headers?: Record<string, Buffer | string>; timestamp?: string }
-
-function toKafkaMessages(b: TopicMessages): { topic: string; messages: KafkajsMessage[] } {
-  const ms = b.messages;
-  const out = new Array<KafkajsMessage>(ms.length);
-  for (let i = 0; i < ms.length; i++) {
-    const m = ms[i]!;
-    const k: KafkajsMessage = { key: toBuffer(m.key), value: toBuffer(m.value) };
-    if (m.partition !== undefined) k.partition = m.partition;
-    if (m.headers) {
-      const h: Record<string, Buffer | string> = {};
-      for (const name in m.headers) h[name] = toBuffer(m.headers[name]!) as Buffer | string;
-      k.headers = h;
-    }
-    if (m.timestamp !== undefined) k.timestamp = String(m.timestamp);
-    out[i] = k;
-  }
-  return { topic: b.topic, messages: out };
+function toKafkaMessages(b: TopicMessages): { topic: string; messages: Array<{ key: Buffer | string | null; value: Buffer | string | null; partition?: number; headers?: Record<string, Buffer | string>; timestamp?: string }> } {
+  return {
+    topic: b.topic,
+    messages: b.messages.map((m) => ({
+      key: toBuffer(m.key),
+      value: toBuffer(m.value),
+      ...(m.partition !== undefined ? { partition: m.partition } : {}),
+      ...(m.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, toBuffer(v) as Buffer | string])) } : {}),
+      ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
+    })),
+  };
 }
 
 /**
@@ -47,7 +38,7 @@ export function kafkajsClient(conn: ResolvedConnection): KafkaClient {
     ...(conn.ssl !== undefined ? { ssl: conn.ssl as KafkaConfig['ssl'] } : {}),
     ...(conn.sasl !== undefined ? { sasl: conn.sasl as unknown as SASLOptions } : {}),
   };
-  const kafka = (clientId: string): Kafka => new kafkajs.Kafka({ ...config, clientId });
+  const kafka = (clientId: string): Kafka => new Kafka({ ...config, clientId });
   return {
     brokers: conn.brokers,
     admin: () => adminOf(kafka(conn.clientId)),
@@ -159,7 +150,6 @@ function producerOf(kafka: Kafka, opts: ProducerOptions): ProducerClient {
     idempotent: opts.idempotent,
     maxInFlightRequests: opts.idempotent ? 1 : 5,
     allowAutoTopicCreation: false,
-    createPartitioner: javaCompatiblePartitioner as unknown as NonNullable<Parameters<Kafka['producer']>[0]>['createPartitioner'],
     ...(opts.transactionalId ? { transactionalId: opts.transactionalId, transactionTimeout: opts.transactionTimeoutMs ?? 60_000 } : {}),
   });
   return {

@@ -14,8 +14,7 @@ export interface SinkTarget<T> {
   readonly log: (message: string) => void;
   /** Prefix of transactional ids and marker groups (exactly-once). */
   readonly transactionalIdPrefix: string;
-  /** At-least-once: records written but not yet acknowledged before `write` waits. */
-  readonly maxBufferedRecords: number;
+  readonly maxInFlightSends: number;
 }
 
 /** Names the writer in messages. */
