@@ -128,6 +128,7 @@ export interface AdminClient {
   /** The group's committed offsets for the topics (-1 where none). */
   committedOffsets(groupId: string, topics: readonly string[]): Promise<Array<TopicPartition & { offset: number }>>;
   /** Client ids of the group's current members. */
+  /** Client ids of the group's members once the group is stable (its last rebalance completed); `[]` before. */
   groupMemberClientIds(groupId: string): Promise<string[]>;
   createTopics(topics: ReadonlyArray<{ topic: string; partitions: number; config?: Record<string, string> }>): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;

@@ -247,9 +247,15 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       if (g === this.generation && mine.size >= this.ctx.parallelism) {
         this.gateOpen = true;
         this.wake();
+        return;
       }
     } catch {
       // A rebalance is under way; the next assignment checks again.
+    }
+    // Not all subtasks are in a stable group yet: look again shortly, while this generation lasts.
+    if (!this.closed && !this.ctx.signal.aborted && g === this.generation) {
+      const t = setTimeout(() => void this.checkGate(g), 200);
+      t.unref?.();
     }
   }
 

@@ -71,7 +71,10 @@ function adminOf(kafka: Kafka): AdminClient {
     },
     async groupMemberClientIds(groupId) {
       const d = await admin.describeGroups([groupId]);
-      return d.groups[0]?.members.map((m) => m.clientId) ?? [];
+      const g = d.groups[0];
+      // Members of a group that is still rebalancing may not have their partitions yet: report none until it is stable.
+      if (!g || g.state !== 'Stable') return [];
+      return g.members.map((m) => m.clientId);
     },
     async createTopics(topics) {
       await admin.createTopics({
