@@ -163,6 +163,9 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     }
   };
 
+  // Checkpoints wait until the job restored and started: one taken meanwhile could overwrite the checkpoint being read.
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((r) => (markStarted = r));
   const done = (async (): Promise<JobResult> => {
     try {
       if (opts.restore !== undefined) {
@@ -175,6 +178,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
           opts.log?.(`no completed checkpoint in ${storage.fs.uri}${storage.dir}: starting '${plan.jobName}' from the beginning`);
         }
       }
+      markStarted();
       schedulePeriodic();
       scheduleIdleCheck();
       await Promise.race([Promise.all(rt.sources.map((_, i) => readLoop(i))), failed]);
@@ -198,8 +202,14 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
   const handle: JobHandle = {
     jobName: plan.jobName,
     done,
-    checkpoint: () => rt.triggerCheckpoint(false),
-    savepoint: () => rt.triggerCheckpoint(true),
+    checkpoint: async () => {
+      await Promise.race([started, done.then(() => {}, () => {})]);
+      return rt.triggerCheckpoint(false);
+    },
+    savepoint: async () => {
+      await Promise.race([started, done.then(() => {}, () => {})]);
+      return rt.triggerCheckpoint(true);
+    },
     async cancel() {
       stop();
       rt.stopTimers();
