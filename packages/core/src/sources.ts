@@ -138,9 +138,12 @@ export const sources = {
             const allowed = Math.floor(((now - startedAt) / 1000) * subRate) + 1 - emitted;
             if (allowed > 0) return take(Math.min(max, allowed));
             const wakeAt = startedAt + Math.ceil(((emitted) / subRate) * 1000);
+            // Wake with an empty batch: the engine calls next() again, which takes records synchronously (a record
+            // taken here would advance the position before the engine has it).
             return new Promise<SourceBatch<T> | null>((resolve) => {
-              const cancel = ctx.clock.schedule(wakeAt, () => resolve(take(1)));
-              ctx.signal.addEventListener('abort', () => { cancel(); resolve({ values: [] }); }, { once: true });
+              const onAbort = (): void => { cancel(); resolve({ values: [] }); };
+              const cancel = ctx.clock.schedule(wakeAt, () => { ctx.signal.removeEventListener('abort', onAbort); resolve({ values: [] }); });
+              ctx.signal.addEventListener('abort', onAbort, { once: true });
             });
           },
           snapshot: () => next,
