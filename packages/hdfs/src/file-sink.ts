@@ -139,7 +139,9 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     this.partRe = new RegExp(`^(\\.)?${esc(prefix)}-(\\d+)-(\\d+)${esc(ext)}(${esc(IN_PROGRESS)}|${esc(PENDING)})?$`);
     this.open = new LRUCache<string, OpenPart<T>>({
       max: opts.maxOpenFiles ?? 16,
-      dispose: (part, _key, reason) => { if (reason === 'evict') this.roll(part); },
+      // An evicted part may hold records of the batch being written (its bucket was written earlier in the same
+      // batch): they go into it before it is closed.
+      dispose: (part, _key, reason) => { if (reason === 'evict') { this.flushBatch(part, this.ctx.clock.now()); this.roll(part); } },
     });
   }
 
@@ -236,13 +238,8 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
       touched.add(part);
     }
     for (const part of touched) {
-      part.encoder.append(part.batch, part.batch.length);
-      part.first ??= part.batch[0];
-      part.last = part.batch[part.batch.length - 1];
-      part.count += part.batch.length;
-      part.batch = [];
-      part.lastWrite = now;
-      this.push(part, part.encoder.take());
+      // Evicted (and so closed) during this batch: its records went in before it was closed.
+      if (!this.flushBatch(part, now)) continue;
       if (part.encoder.bytes >= this.maxBytes || now - part.openedAt >= this.maxAge) {
         this.open.delete(part.bucket);
         this.roll(part);
@@ -250,6 +247,20 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     }
     this.scheduleInactivityCheck();
     if (this.inFlight > MAX_IN_FLIGHT_BYTES) return Promise.all([...this.open.values()].map((p) => p.chain)).then(() => this.throwIfFailed());
+  }
+
+  /** Encodes the records collected for `part` in the current batch and queues its bytes; false when there were none. */
+  private flushBatch(part: OpenPart<T>, now: number): boolean {
+    const n = part.batch.length;
+    if (n === 0) return false;
+    part.encoder.append(part.batch, n);
+    part.first ??= part.batch[0];
+    part.last = part.batch[n - 1];
+    part.count += n;
+    part.batch = [];
+    part.lastWrite = now;
+    this.push(part, part.encoder.take());
+    return true;
   }
 
   private scheduleInactivityCheck(): void {
