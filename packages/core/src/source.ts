@@ -45,6 +45,12 @@ export interface SourceReader<T> {
    * its own wherever they were.
    */
   restore?(position: unknown, all: readonly unknown[]): void | Promise<void>;
+  /**
+   * The splits this reader currently owns (e.g. its assigned Kafka partitions, as the `split` of their batches). The
+   * engine holds the source's watermark back for an owned split that has produced nothing yet (until it goes idle),
+   * so the first split to deliver cannot push the watermark past records of the others. Omit for single-split sources.
+   */
+  ownedSplits?(): readonly string[];
   /** The checkpoint that recorded a position completed (e.g. commit offsets to a consumer group). Idempotent. */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;

@@ -478,6 +478,13 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   // ---- checkpoints ----
 
+  /** The partitions this subtask owns, as splits (so that the engine holds the watermark for those not read yet). */
+  ownedSplits(): string[] {
+    const out: string[] = [];
+    for (const p of this.parts.values()) if (p.owned) out.push(p.split);
+    return out;
+  }
+
   snapshot(checkpointId: number): KafkaPosition {
     const offsets: Array<[string, number, number]> = [];
     for (const p of this.parts.values()) if (p.next !== undefined && !p.resolving) offsets.push([p.tp.topic, p.tp.partition, p.next]);

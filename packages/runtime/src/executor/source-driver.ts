@@ -179,6 +179,9 @@ export class SourceDriver {
   private advanceWatermark(): void {
     // A source without event-time order holds its watermark until end of input (see Source.unorderedEventTime).
     if (!this.strategy || this.source.unorderedEventTime) return;
+    // Splits the reader owns but that have delivered nothing yet hold the watermark back (from minus infinity).
+    const owned = this.reader.ownedSplits?.();
+    if (owned) for (const name of owned) this.split(name);
     let min = MAX_WATERMARK;
     let any = false;
     for (const s of this.splits.values()) {
