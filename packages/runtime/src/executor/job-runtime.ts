@@ -430,6 +430,16 @@ export class JobRuntime implements SubtaskHost {
     }
   }
 
+  private inFlightSettled(p: PendingCheckpoint): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.inFlight !== p) resolve();
+        else setImmediate(check);
+      };
+      check();
+    });
+  }
+
   get latestCheckpoint(): CheckpointInfo | undefined {
     return this.lastCompleted;
   }
@@ -437,6 +447,11 @@ export class JobRuntime implements SubtaskHost {
   /** At the end of a bounded job: sinks flush, pre-commit and commit what is left. */
   async commitFinal(): Promise<void> {
     await this.drainWrites();
+    // A checkpoint still in flight when the input ended: let it finish, then commit whatever was pre-committed and
+    // not committed yet (by it, or by one that failed to complete). At the end of a bounded job all output is final.
+    while (this.inFlight) await this.inFlightSettled(this.inFlight);
+    await this.commitQueue;
+    for (const id of [...this.committables.keys()].sort((a, b) => a - b)) await this.commitLocal(id);
     for (const s of this.sinks) {
       const w = s.sinkWriter!;
       await w.finish?.();
