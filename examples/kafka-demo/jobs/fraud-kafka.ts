@@ -3,12 +3,12 @@
  * one-minute sums and small-then-large alerts to two topics, exactly-once. Topic and group names come from
  * environment variables (the demo sets unique ones); bounded, so it ends at the end of the topic.
  */
-import { agg, defineJob, valueState, WatermarkStrategy, windows } from '@millrace/core';
+import { defineJob, WatermarkStrategy } from '@millrace/core';
 import { KafkaSink, KafkaSource } from '@millrace/kafka';
+import { detectFraud, type Alert, type CardSum } from '../../fraud/jobs/fraud-logic.ts';
 import type { Txn } from '../../fraud/jobs/transactions.ts';
 
-export interface Alert { card: string; small: number; large: number; ts: number }
-export interface CardSum { card: string; end: number; total: number }
+export type { Alert, CardSum };
 
 const env = process.env;
 export const topics = {
@@ -23,31 +23,7 @@ export default defineJob('fraud-detection-kafka', (e) => {
     { uid: 'transactions', watermarks: WatermarkStrategy.boundedOutOfOrderness<Txn>('5s').withTimestamp((t) => t.ts).withIdleness('30s') },
   );
 
-  const perMinute = txns
-    .keyBy((t) => t.card)
-    .window(windows.tumbling('1m'))
-    .aggregate(agg.sum((t: Txn) => t.amount), (card, window, total): CardSum => ({ card, end: window.end, total }), { uid: 'per-card-sums' });
-
-  const alerts = txns
-    .keyBy((t) => t.card)
-    .process<Alert>({ uid: 'small-then-large' })
-    .withState({ small: valueState<Txn>({ ttl: '1m' }) })
-    .handle({
-      onElement(t, { state, timers, emit }) {
-        const small = state.small.value();
-        if (t.amount < 100) {
-          state.small.update(t);
-          timers.registerEventTimeTimer(t.ts + 60_000);
-        } else if (small && t.amount > 50_000 && t.ts - small.ts <= 60_000) {
-          emit({ card: t.card, small: small.amount, large: t.amount, ts: t.ts });
-          state.small.clear();
-        }
-      },
-      onTimer(ts, { state }) {
-        const small = state.small.value();
-        if (small && small.ts + 60_000 <= ts) state.small.clear();
-      },
-    });
+  const { perMinute, alerts } = detectFraud(txns);
 
   perMinute.sinkTo(KafkaSink.json<CardSum>({ topic: topics.sums, key: (r) => r.card, deliveryGuarantee: 'exactly-once' }), { uid: 'sums-out' });
   alerts.sinkTo(KafkaSink.json<Alert>({ topic: topics.alerts, key: (a) => a.card, deliveryGuarantee: 'exactly-once' }), { uid: 'alerts-out' });
