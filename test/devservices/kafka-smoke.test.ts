@@ -9,9 +9,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, type Consumer, type Producer, type Admin, type EachMessagePayload } from 'kafkajs';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
+import { createTopics, eventually } from './kafka-kit.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -49,36 +49,6 @@ class Waiter {
 }
 
 const valueOf = (p: EachMessagePayload): string => p.message.value?.toString() ?? '';
-
-/** Polls `probe` (every 100 ms) until it holds; fails after `timeoutMs`. */
-async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(100);
-  }
-}
-
-/**
- * Creates topics and waits until the broker's metadata shows a leader for every partition. kafkajs's own
- * `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after the
- * controller has created the topic; here that answer just means "not yet".
- */
-async function createTopics(admin: Admin, topics: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>): Promise<void> {
-  await admin.createTopics({ topics, waitForLeaders: false });
-  await eventually(async () => {
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-      return topics.every((t) => {
-        const partitions = metadata.topics.find((m) => m.name === t.topic)?.partitions ?? [];
-        return partitions.length === t.numPartitions && partitions.every((p) => p.leader >= 0);
-      });
-    } catch {
-      return false;
-    }
-  }, `leaders for ${topics.map((t) => t.topic).join(', ')}`);
-}
-
 
 describe('kafkajs 2.2.4 against the dev Kafka broker', { timeout: 300_000 }, () => {
   let services: DevServicesLease;

@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
+import { createTopics, eventually } from './kafka-kit.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const run = promisify(execFile);
@@ -36,35 +36,6 @@ async function kcat(args: string[], input?: string): Promise<string> {
     child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`))));
     child.stdin.end(input);
   });
-}
-
-/** Polls `probe` (every 100 ms) until it holds; fails after `timeoutMs`. */
-async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(100);
-  }
-}
-
-/**
- * Creates topics and waits until the broker's metadata shows a leader for every partition. kafkajs's own
- * `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after the
- * controller has created the topic; here that answer just means "not yet".
- */
-async function createTopics(admin: Admin, topics: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>): Promise<void> {
-  await admin.createTopics({ topics, waitForLeaders: false });
-  await eventually(async () => {
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-      return topics.every((t) => {
-        const partitions = metadata.topics.find((m) => m.name === t.topic)?.partitions ?? [];
-        return partitions.length === t.numPartitions && partitions.every((p) => p.leader >= 0);
-      });
-    } catch {
-      return false;
-    }
-  }, `leaders for ${topics.map((t) => t.topic).join(', ')}`);
 }
 
 describe('kcat reads and writes the dev Kafka', { timeout: 300_000 }, () => {
