@@ -29,7 +29,7 @@ export interface BenchEvent<K extends string | number = string | number> {
 export type KeyKind = 'string' | 'number';
 
 /** murmur3's 32-bit finalizer: a cheap, well-spread hash of the index. */
-function mix32(i: number): number {
+export function mix32(i: number): number {
   let h = i | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

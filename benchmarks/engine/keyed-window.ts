@@ -13,7 +13,7 @@
  */
 import { agg, defineJob, windows, WatermarkStrategy, type Key, type Sink } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
-import { START_MS, type BenchEvent } from './events.js';
+import { mix32, START_MS, type BenchEvent } from './events.js';
 
 /** Window size. */
 export const WINDOW_MS = 60_000;
@@ -50,16 +50,6 @@ class WindowTally {
   result(): WindowResult {
     return { results: this.results, counted: this.counted, checksum: this.checksum, late: this.late };
   }
-}
-
-function mix32(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Runs the window count as a Millrace job in this thread; resolves when the bounded job finished. */
