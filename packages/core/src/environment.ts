@@ -43,7 +43,9 @@ export class StreamEnvironment {
 
   /** Reads from a connector's source (Kafka, files, …). Stateful: needs a uid, which keys its position in checkpoints. */
   fromSource<T>(source: Source<T>, opts: SourceOptions<T>): DataStream<T> {
-    const node = this.addNode({ kind: 'source', source, watermarks: opts.watermarks }, [], opts, 'source');
+    // Plain JavaScript (and `millrace run`, which does not type-check) can leave the options out: the uid check
+    // below then says what is missing instead of a TypeError.
+    const node = this.addNode({ kind: 'source', source, watermarks: opts?.watermarks }, [], opts, 'source');
     return new DataStream<T>(this, [{ node: node.id }]);
   }
 
@@ -90,7 +92,7 @@ export class StreamEnvironment {
       throw new JobBuildError(`step '${name}' (${spec.kind}) uses uid '${uid}', which step '${clash.name}' (${clash.spec.kind}) already has: uids must be unique within a job`);
     }
     if (!uidGiven && isStateful(spec)) {
-      throw new JobBuildError(`step '${name}' (${spec.kind}) keeps state but has no uid: pass { uid: '…' } so its state can be found again after a restart`);
+      throw new JobBuildError(`step '${name}' (${describeStep(spec)}) keeps state but has no uid: pass { uid: '…' } so its state can be found again after a restart`);
     }
     if (opts?.parallelism !== undefined && (!Number.isInteger(opts.parallelism) || opts.parallelism < 1)) {
       throw new JobBuildError(`step '${name}': parallelism must be a positive integer, got ${opts.parallelism}`);
@@ -105,4 +107,11 @@ export class StreamEnvironment {
   toPlan(): LogicalPlan {
     return { jobName: this.jobName, config: this.config, nodes: [...this.nodes] };
   }
+}
+
+/** The kind of a step, with the connector for sources and sinks (`source kafka(transactions)`), for errors. */
+function describeStep(spec: NodeSpec): string {
+  if (spec.kind === 'source') return `source ${spec.source.description}`;
+  if (spec.kind === 'sink') return `sink ${spec.sink.description}`;
+  return spec.kind;
 }

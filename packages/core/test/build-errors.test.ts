@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agg, defineJob, JobBuildError, OutputTag, sinks, windows, WatermarkStrategy,
+  agg, defineJob, JobBuildError, OutputTag, sinks, sources, windows, WatermarkStrategy,
   type StatefulStepOptions,
 } from '@millrace/core';
 
@@ -36,7 +36,15 @@ test('a sink without a uid fails the build, naming the step and asking for a uid
     env.fromArray(evs, { uid: 'src' }).sinkTo(sinks.collect(), {} as StatefulStepOptions);
   });
   const e = assertBuildError(() => job.plan());
-  assert.equal(e.message, "step 'sink' (sink) keeps state but has no uid: pass { uid: '…' } so its state can be found again after a restart");
+  assert.equal(e.message, "step 'sink' (sink collect) keeps state but has no uid: pass { uid: '…' } so its state can be found again after a restart");
+});
+
+test('a source given no options at all (plain JavaScript) fails the build naming the connector, not with a TypeError', () => {
+  const job = defineJob('no-opts', (env) => {
+    (env.fromSource as (s: unknown) => unknown)(sources.array([1, 2]));
+  });
+  const e = assertBuildError(() => job.plan());
+  assert.match(e.message, /^step 'source' \(source array\(2 records\)\) keeps state but has no uid: pass \{ uid: '…' \}/);
 });
 
 test('a rolling aggregate without a uid fails the build, using its name', () => {

@@ -9,6 +9,7 @@ export type KafkaErrorCode =
   | 'decode'
   | 'encode'
   | 'config'
+  | 'timestamp'
   | 'transaction'
   | 'client';
 
@@ -26,6 +27,7 @@ export class KafkaConnectorError extends MillraceError {
 const AUTHZ = /AUTHORIZATION_FAILED|not authorized|authorization/i;
 const AUTHN = /SASL|authentication|AUTHENTICATION_FAILED/i;
 const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|Connection (timeout|error)|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|broker.*not.*available/i;
+const BAD_TIMESTAMP = /INVALID_TIMESTAMP|timestamp of the message is out of acceptable range/i;
 const UNKNOWN_TOPIC = /UNKNOWN_TOPIC_OR_PARTITION|does not host this topic-partition|This server does not host/i;
 
 /**
@@ -43,6 +45,9 @@ export function describeKafkaError(e: unknown, what: string, brokers: readonly s
   }
   if (AUTHN.test(text)) {
     return new KafkaConnectorError('authentication', `${what}: authentication with the brokers ${list} failed (${original}). Check the sasl options (mechanism, username, password) and ssl.`, { cause: e });
+  }
+  if (BAD_TIMESTAMP.test(text)) {
+    return new KafkaConnectorError('timestamp', `${what}: the brokers ${list} refused a record's timestamp (${original}). A sink stamps records with their event time by default (a window's result with the window's end); brokers refuse times too far in the future or past (topic settings message.timestamp.after.max.ms, default 1 hour ahead, and message.timestamp.before.max.ms). Fix the event times, raise those topic limits, or give the sink \`timestamp: 'send'\`.`, { cause: e });
   }
   if (UNKNOWN_TOPIC.test(text)) {
     return new KafkaConnectorError('unknown-topic', `${what}: a topic is unknown to the brokers ${list} (${original}). Create the topic first or check its name.`, { cause: e });

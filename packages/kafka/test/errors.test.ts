@@ -1,0 +1,28 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeKafkaError } from '../src/errors.ts';
+
+const brokers = ['127.0.0.1:9092'];
+
+it('a record timestamp the broker refuses names the limit and the ways out', () => {
+  const client = Object.assign(new Error('The timestamp of the message is out of acceptable range'), { type: 'INVALID_TIMESTAMP' });
+  const e = describeKafkaError(client, "sink 'sums-out' writing 25 record(s) to 'card-sums'", brokers);
+  assert.equal(e.code, 'timestamp');
+  assert.equal(e.cause, client);
+  assert.match(e.message, /^sink 'sums-out' writing 25 record\(s\) to 'card-sums': the brokers 127\.0\.0\.1:9092 refused a record's timestamp/);
+  assert.match(e.message, /message\.timestamp\.after\.max\.ms/);
+  assert.match(e.message, /timestamp: 'send'/);
+});
+
+it('errors are classified by what went wrong, and connector errors pass through unchanged', () => {
+  const cases: [Error, string][] = [
+    [Object.assign(new Error('Not authorized to access topics'), { type: 'TOPIC_AUTHORIZATION_FAILED' }), 'authorization'],
+    [new Error('SASL PLAIN authentication failed'), 'authentication'],
+    [Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' }), 'unknown-topic'],
+    [new Error('connect ECONNREFUSED 127.0.0.1:9092'), 'unreachable'],
+    [new Error('something else'), 'client'],
+  ];
+  for (const [err, code] of cases) assert.equal(describeKafkaError(err, 'op', brokers).code, code, err.message);
+  const once = describeKafkaError(new Error('x'), 'op', brokers);
+  assert.equal(describeKafkaError(once, 'other op', brokers), once);
+});
