@@ -10,7 +10,10 @@ export interface ContainerWriterOptions {
   readonly blockSize?: number;
   /** Extra header metadata (`avro.schema` and `avro.codec` are set by the writer). */
   readonly metadata?: Record<string, string>;
-  /** Check each record before encoding, so a bad record fails naming its field (default true). */
+  /**
+   * A record that does not match the schema fails with an AvroError `invalid-value` naming its field (default true). The
+   * check runs only when encoding fails, so valid records pay nothing for it; `false` leaves avsc's terser error.
+   */
   readonly validate?: boolean;
   /** The sync marker (16 bytes); random by default. */
   readonly syncMarker?: Uint8Array;
@@ -73,18 +76,31 @@ export class ContainerWriter<T = unknown> {
     const type = this.type;
     for (let i = 0; i < count; i++) {
       const v = values[i];
-      if (this.validate) assertValid(type, v);
-      let next = type.encode(v, this.buf, this.pos);
+      let next = this.encode(type, v);
       while (next < 0) {
         const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos - next + 1024));
         this.buf.copy(bigger, 0, 0, this.pos);
         this.buf = bigger;
-        next = type.encode(v, this.buf, this.pos);
+        next = this.encode(type, v);
       }
       this.pos = next;
       this.count++;
       this.records++;
       if (this.pos >= this.blockSize) this.flushBlock();
+    }
+  }
+
+  /**
+   * Encodes one record at the current position; the new position, or negative when the buffer is too small. avsc's
+   * writers check every value they write and throw on a mismatch, so validating up front (`isValid`, a second walk
+   * over the record: a third of the encoding time, docs/performance-spikes.md §5) is needed only to explain a failure.
+   */
+  private encode(type: AvroType, v: T | undefined): number {
+    try {
+      return type.encode(v, this.buf, this.pos);
+    } catch (e) {
+      if (this.validate) assertValid(type, v);
+      throw e;
     }
   }
 

@@ -130,6 +130,18 @@ describe('avro container files', () => {
     assert.throws(() => readContainer(Buffer.from('hello world'), { path: '/n.avro' }), /not an Avro container file/);
   });
 
+  it('fails on a record that does not match the schema, naming the field, and keeps the records before it', () => {
+    const w = new ContainerWriter(readingV1, { blockSize: 4096 });
+    const header = w.header();
+    w.append(records.slice(0, 10));
+    assert.throws(() => w.append([{ device: 'd1', ts: new Date(5), value: 'warm' } as never]), (e: AvroError) => e.code === 'invalid-value' && e.field === 'value' && /field 'value'.*"warm"/.test(e.message));
+    assert.throws(() => w.append([{ device: 'd1', value: 1 } as never]), (e: AvroError) => e.code === 'invalid-value' && e.field === 'ts' && /undefined \(missing\)/.test(e.message));
+    w.append(records.slice(10, 20));
+    looseEqual(readContainer(Buffer.concat([header, w.end()])).records, records.slice(0, 20));
+    // Without validation the error is avsc's own, but the record is still refused.
+    assert.throws(() => new ContainerWriter(readingV1, { validate: false }).append([{ device: 'd1', ts: new Date(5), value: 'warm' } as never]), /invalid "double"/);
+  });
+
   it('compiles schemas given as JSON text', () => {
     assert.equal(avroType(JSON.stringify(readingV1)).name, 'iot.Reading');
   });

@@ -230,12 +230,25 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     const now = this.ctx.clock.now();
     const assign = this.opts.buckets;
     const touched = new Set<OpenPart<T>>();
-    for (let i = 0; i < count; i++) {
-      const v = values[i]!;
-      const bucket = assign ? assign(v, timestamps[i]!) : '';
-      const part = this.open.get(bucket) ?? this.openPart(bucket, now);
-      part.batch.push(v);
+    // Runs of records in the same bucket look their part up once: the part of the previous record cannot have been
+    // evicted meanwhile, since only opening another bucket's part evicts.
+    let bucket: string | undefined;
+    let part: OpenPart<T> | undefined;
+    if (!assign && count === values.length) {
+      // One part takes the whole batch as it is: it is encoded (flushBatch) before this call returns.
+      part = this.open.get('') ?? this.openPart('', now);
       touched.add(part);
+      if (part.batch.length === 0) part.batch = values as T[];
+      else for (let i = 0; i < count; i++) part.batch.push(values[i]!);
+    } else for (let i = 0; i < count; i++) {
+      const v = values[i]!;
+      const b = assign ? assign(v, timestamps[i]!) : '';
+      if (b !== bucket || part === undefined) {
+        bucket = b;
+        part = this.open.get(b) ?? this.openPart(b, now);
+        touched.add(part);
+      }
+      part.batch.push(v);
     }
     for (const part of touched) {
       // Evicted (and so closed) during this batch: its records went in before it was closed.
