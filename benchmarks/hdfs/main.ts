@@ -14,6 +14,7 @@
  * BENCH_ROUNDS (3), BENCH_CHECKPOINT ('2s'), BENCH_CODEC (deflate | snappy | null; default deflate).
  */
 import { request, Agent } from 'node:http';
+import { deflateRaw } from 'node:zlib';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import avsc from 'avsc';
@@ -61,10 +62,10 @@ interface Side { records: number; bytes: number; files: number; ms: number }
 const rate = (s: Side) => ({ rps: s.records / (s.ms / 1000), mbps: s.bytes / 1e6 / (s.ms / 1000) });
 
 /** Millrace sink job: N readings into Avro part files under `dir`, checkpoints on HDFS. */
-async function millraceSink(dir: string): Promise<Side> {
+async function millraceSink(dir: string, backgroundBlocks?: number): Promise<Side> {
   const job = defineJob('bench-hdfs-sink', (env) => {
     env.fromSource(sources.generator<Reading>({ count: N, generate: reading }), { uid: 'readings' })
-      .sinkTo(fileSink({ fs, path: dir, format: avroFormat<Reading>(schema, { codec: CODEC }), log: () => {} }), { uid: 'files' });
+      .sinkTo(fileSink({ fs, path: dir, format: avroFormat<Reading>(schema, { codec: CODEC, ...(backgroundBlocks === undefined ? {} : { backgroundBlocks }) }), log: () => {} }), { uid: 'files' });
   }, { checkpointInterval: CHECKPOINT });
   const t = performance.now();
   const r = await runJob(job, { checkpoints: { fs, dir: `${dir}-checkpoints` }, workers: 0 }).done;
@@ -84,6 +85,27 @@ async function rawUpload(files: ReadonlyArray<{ name: string; bytes: Uint8Array 
   }
   const ms = performance.now() - t;
   return { records, bytes: files.reduce((n, f) => n + f.bytes.byteLength, 0), files: files.length, ms };
+}
+
+/**
+ * What a hand-written Node program would do instead of the job: the same generator into avsc's container encoder
+ * (`streams.BlockEncoder`, the same codec and level, 64 KiB blocks), then the raw upload of the bytes as one file.
+ */
+async function avscEncodeUpload(dir: string): Promise<Side> {
+  const t = performance.now();
+  const codecs = { deflate: (b: Buffer, cb: (e: Error | null, r?: Buffer) => void) => deflateRaw(b, { level: 1 }, cb), null: (b: Buffer, cb: (e: Error | null, r?: Buffer) => void) => cb(null, b) };
+  const encoder = new avsc.streams.BlockEncoder(avsc.Type.forSchema(schema as never), { codec: CODEC, codecs: codecs as never, blockSize: 64 * 1024 });
+  const chunks: Buffer[] = [];
+  encoder.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise((resolve, reject) => encoder.on('end', resolve).on('error', reject));
+  for (let i = 0; i < N; i++) {
+    if (!encoder.write(reading(i))) await new Promise((r) => encoder.once('drain', r));
+  }
+  encoder.end();
+  await ended;
+  const bytes = Buffer.concat(chunks);
+  const side = await rawUpload([{ name: 'avsc.avro', bytes }], dir, N);
+  return { ...side, ms: performance.now() - t };
 }
 
 /** Millrace source job over the files under `dir`, into a sink that only counts. */
@@ -123,6 +145,8 @@ const median = (xs: readonly number[]) => { const s = [...xs].sort((a, b) => a -
 
 console.log(`bench:hdfs: ${fmt(N)} readings {id, device, ts, temperature}, Avro ${CODEC}${CODEC === 'deflate' ? ' level 1' : ''}, checkpoints every ${CHECKPOINT}, ${ROUNDS} rounds; WebHDFS ${hdfs.webhdfsUrl}; Node ${process.version}, ${availableParallelism()} cores (shared with the HDFS JVMs)`);
 const sinkRatios: number[] = [];
+const inThreadRatios: number[] = [];
+const byHandRatios: number[] = [];
 const sourceRatios: number[] = [];
 let failed = false;
 try {
@@ -138,11 +162,18 @@ try {
     const files = await Promise.all(paths.map(async (p) => ({ name: p.slice(p.lastIndexOf('/') + 1), bytes: await fs.readFile(p) })));
     const raw = await rawUpload(files, `${dir}/raw`, N);
     job ??= await millraceSink(`${dir}/millrace`);
+    const byHand = await avscEncodeUpload(`${dir}/avsc`);
+    // The same job compressing every block on its own thread (no thread pool), for comparison.
+    const inThread = CODEC === 'deflate' ? await millraceSink(`${dir}/millrace-in-thread`, 0) : undefined;
     if (job.records !== N) { failed = true; console.log(`  MISMATCH: the sink job read ${job.records} records, not ${N}`); }
     console.log(line('sink: Millrace fileSink (avroFormat)', job));
+    if (inThread) console.log(line('sink: same, deflate in the sink thread', inThread));
     console.log(line('sink: raw WebHDFS upload of the same bytes', raw));
+    console.log(line('sink: avsc BlockEncoder, then raw upload', byHand));
+    byHandRatios.push(rate(job).rps / rate(byHand).rps);
     sinkRatios.push(rate(job).mbps / rate(raw).mbps);
-    console.log(`  sink ratio (MB/s) ${sinkRatios.at(-1)!.toFixed(2)}`);
+    if (inThread) inThreadRatios.push(rate(inThread).mbps / rate(raw).mbps);
+    console.log(`  sink ratio (MB/s) ${sinkRatios.at(-1)!.toFixed(2)}${inThread ? `; deflate in the sink thread ${inThreadRatios.at(-1)!.toFixed(2)}` : ''}; against avsc encode + upload (records/s) ${byHandRatios.at(-1)!.toFixed(2)}`);
 
     // Source, over the files the job wrote in this round.
     const mine = (await walkFiles(fs, `${dir}/millrace`)).sort();
@@ -160,6 +191,8 @@ try {
   }
   const verdict = (r: number) => (r >= TARGET ? 'met' : 'NOT MET');
   console.log(`sink   ratio, median of ${ROUNDS}: ${median(sinkRatios).toFixed(2)} (rounds: ${sinkRatios.map((r) => r.toFixed(2)).join(', ')}); target ≥ ${TARGET}: ${verdict(median(sinkRatios))}`);
+  if (inThreadRatios.length) console.log(`sink ratio with deflate in the sink thread (backgroundBlocks: 0), median: ${median(inThreadRatios).toFixed(2)} (rounds: ${inThreadRatios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(`sink ratio against avsc encode + upload (records/s), median: ${median(byHandRatios).toFixed(2)} (rounds: ${byHandRatios.map((r) => r.toFixed(2)).join(', ')})`);
   console.log(`source ratio, median of ${ROUNDS}: ${median(sourceRatios).toFixed(2)} (rounds: ${sourceRatios.map((r) => r.toFixed(2)).join(', ')}); target ≥ ${TARGET}: ${verdict(median(sourceRatios))}`);
 } finally {
   await fs.delete(base).catch(() => {});

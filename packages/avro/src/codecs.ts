@@ -1,4 +1,4 @@
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import snappy from 'snappyjs';
 import { AvroError } from './errors.js';
 
@@ -8,6 +8,11 @@ export interface AvroCodec {
   readonly name: string;
   compress(data: Uint8Array): Uint8Array;
   decompress(data: Uint8Array): Uint8Array;
+  /**
+   * The same as `compress`, run off the calling thread (zlib on libuv's thread pool), when the codec can. Used by
+   * {@link ContainerWriter} with `backgroundBlocks`.
+   */
+  compressAsync?(data: Uint8Array): Promise<Uint8Array>;
 }
 
 /** No compression. */
@@ -22,6 +27,7 @@ export function deflateCodec(level = 1): AvroCodec {
     name: 'deflate',
     compress: (d) => deflateRawSync(d, { level }),
     decompress: (d) => inflateRawSync(d),
+    compressAsync: (d) => new Promise((resolve, reject) => deflateRaw(d, { level }, (e, out) => (e ? reject(e) : resolve(out)))),
   };
 }
 

@@ -17,6 +17,12 @@ export interface ContainerWriterOptions {
   readonly validate?: boolean;
   /** The sync marker (16 bytes); random by default. */
   readonly syncMarker?: Uint8Array;
+  /**
+   * Blocks that may be compressing at once on libuv's thread pool while this thread encodes the next ones (default
+   * 0: every block is compressed in `append`). Beyond it, blocks are compressed in the calling thread. Only codecs
+   * with `compressAsync` (deflate) use it; read the output with {@link ContainerWriter.takeBlocks}.
+   */
+  readonly backgroundBlocks?: number;
 }
 
 const MAGIC = Buffer.from('Obj\x01', 'latin1');
@@ -37,8 +43,15 @@ export class ContainerWriter<T = unknown> {
   private buf: Buffer;
   private pos = 0;
   private count = 0;
-  private out: Uint8Array[] = [];
+  private out: Array<Uint8Array | Promise<Uint8Array>> = [];
   private outBytes = 0;
+  private readonly background: number;
+  private compressing = 0;
+  /** Uncompressed bytes of the blocks compressing in the background. */
+  private compressingRaw = 0;
+  /** Compressed and uncompressed bytes of finished blocks: the ratio estimates the size of those still compressing. */
+  private packed = 0;
+  private unpacked = 0;
   /** Records appended so far. */
   records = 0;
   /** Bytes produced so far (header and emitted blocks). */
@@ -52,6 +65,7 @@ export class ContainerWriter<T = unknown> {
     this.metadata = opts.metadata ?? {};
     this.sync = Buffer.from(opts.syncMarker ?? randomBytes(16));
     this.buf = Buffer.allocUnsafe(this.blockSize + 1024);
+    this.background = this.codec.compressAsync ? Math.max(0, opts.backgroundBlocks ?? 0) : 0;
   }
 
   /** The file header: magic, metadata (schema, codec), sync marker. Emitted by `take()` too, once, unless taken here. */
@@ -104,28 +118,72 @@ export class ContainerWriter<T = unknown> {
     }
   }
 
-  /** Bytes waiting in `take()` plus the current block's uncompressed bytes: what a size-based rolling policy looks at. */
-  get pendingBytes(): number { return this.bytes + this.pos; }
+  /**
+   * Bytes waiting in `take()` plus the current block's uncompressed bytes, and blocks compressing in the background
+   * at the compression ratio so far: what a size-based rolling policy looks at.
+   */
+  get pendingBytes(): number {
+    const ratio = this.unpacked > 0 ? this.packed / this.unpacked : 1;
+    return this.bytes + Math.ceil(this.compressingRaw * ratio) + this.pos;
+  }
 
   /** Closes the current block (if it has records), so everything appended so far is in `take()`. */
   flushBlock(): void {
     if (this.count === 0) return;
-    const data = this.codec.compress(this.buf.subarray(0, this.pos));
-    const block = Buffer.concat([zigzag(this.count), zigzag(data.length), data, this.sync]);
-    this.out.push(block);
-    this.outBytes += block.length;
-    this.bytes += block.length;
+    const raw = this.buf.subarray(0, this.pos);
+    const head = zigzag(this.count);
+    // The first block is compressed here, so the ratio that estimates blocks still compressing is known at once.
+    if (this.compressing < this.background && this.unpacked > 0) {
+      // The block's buffer goes with it; encoding continues in a new one.
+      this.buf = Buffer.allocUnsafe(this.buf.length);
+      this.compressing++;
+      this.compressingRaw += raw.length;
+      const size = raw.length;
+      const block = this.codec.compressAsync!(raw).then((data) => {
+        this.compressing--;
+        this.compressingRaw -= size;
+        return this.frame(head, raw.length, data);
+      });
+      block.catch(() => {}); // reported by takeAsync
+      this.out.push(block);
+    } else {
+      this.out.push(this.frame(head, raw.length, this.codec.compress(raw)));
+    }
     this.pos = 0;
     this.count = 0;
   }
 
-  /** The completed blocks since the last call, as one chunk (empty when none). */
+  /** A finished block: count, size, compressed data, sync marker. */
+  private frame(head: Buffer, rawLength: number, data: Uint8Array): Buffer {
+    const block = Buffer.concat([head, zigzag(data.length), data, this.sync]);
+    this.outBytes += block.length;
+    this.bytes += block.length;
+    this.packed += data.length;
+    this.unpacked += rawLength;
+    return block;
+  }
+
+  /** The completed blocks since the last call, as one chunk (empty when none). Not with `backgroundBlocks`: use `takeBlocks`. */
   take(): Uint8Array {
     if (this.out.length === 0) return EMPTY;
-    const chunk = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    if (this.background > 0) throw new Error('ContainerWriter with backgroundBlocks: read its blocks with takeBlocks()');
+    const chunk = this.out.length === 1 ? this.out[0] as Uint8Array : Buffer.concat(this.out as Uint8Array[], this.outBytes);
     this.out = [];
     this.outBytes = 0;
     return chunk;
+  }
+
+  /**
+   * The blocks closed since the last call, in order, as one chunk: at once when none is still compressing in the
+   * background, else a promise of it.
+   */
+  takeBlocks(): Uint8Array | Promise<Uint8Array> {
+    if (this.out.length === 0) return EMPTY;
+    const parts = this.out;
+    this.out = [];
+    this.outBytes = 0;
+    if (parts.every((p) => p instanceof Uint8Array)) return join(parts as Uint8Array[]);
+    return Promise.all(parts).then(join);
   }
 
   /** Flushes the last block and returns every byte not taken yet: the end of the file. */
@@ -133,6 +191,16 @@ export class ContainerWriter<T = unknown> {
     this.flushBlock();
     return this.take();
   }
+
+  /** `end()` for a writer with `backgroundBlocks`. */
+  endBlocks(): Uint8Array | Promise<Uint8Array> {
+    this.flushBlock();
+    return this.takeBlocks();
+  }
+}
+
+function join(blocks: Uint8Array[]): Uint8Array {
+  return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
 }
 
 const EMPTY = new Uint8Array(0);

@@ -130,6 +130,25 @@ describe('avro container files', () => {
     assert.throws(() => readContainer(Buffer.from('hello world'), { path: '/n.avro' }), /not an Avro container file/);
   });
 
+  it('compresses blocks on the thread pool with backgroundBlocks, in order, to the same records', async () => {
+    const w = new ContainerWriter(readingV1, { blockSize: 1024, backgroundBlocks: 4 });
+    const chunks: Array<Uint8Array | Promise<Uint8Array>> = [w.header()];
+    let estimate = 0;
+    for (let i = 0; i < records.length; i += 500) {
+      w.append(records.slice(i, i + 500));
+      estimate = w.pendingBytes;
+      chunks.push(w.takeBlocks());
+    }
+    chunks.push(w.endBlocks());
+    assert.ok(chunks.some((c) => c instanceof Promise), 'some blocks were compressed in the background');
+    const file = Buffer.concat(await Promise.all(chunks));
+    assert.equal(file.length, w.bytes);
+    looseEqual(readContainer(file).records, records);
+    // Blocks still compressing count at the ratio of those done: the estimate before the last block is near the size.
+    assert.ok(Math.abs(estimate - file.length) < 0.1 * file.length, `estimated ${estimate} bytes, wrote ${file.length}`);
+    assert.throws(() => { w.append(records.slice(0, 100)); w.take(); }, /takeBlocks/);
+  });
+
   it('fails on a record that does not match the schema, naming the field, and keeps the records before it', () => {
     const w = new ContainerWriter(readingV1, { blockSize: 4096 });
     const header = w.header();

@@ -4,10 +4,13 @@ import { ContainerWriter, type AvroCodec, type AvroSchema } from '@millrace/avro
 export interface PartEncoder<T> {
   /** Adds records. */
   append(values: readonly T[], count: number): void;
-  /** Bytes ready to be written since the last call (the first call includes the file header). */
-  take(): Uint8Array;
-  /** The rest of the file. */
-  end(): Uint8Array;
+  /**
+   * Bytes ready to be written since the last call (the first call includes the file header); a promise when some
+   * are still being produced off this thread (Avro blocks compressing in the background).
+   */
+  take(): Uint8Array | Promise<Uint8Array>;
+  /** The rest of the file (a promise as for `take`). */
+  end(): Uint8Array | Promise<Uint8Array>;
   /** Bytes of the file so far, including what is still buffered: what size-based rolling looks at. */
   readonly bytes: number;
 }
@@ -23,29 +26,29 @@ export interface FileFormat<T> {
 
 /**
  * Avro object container files: deflate level 1 by default (`codec: 'snappy'` or `'null'` also), 64 KiB blocks.
+ * Deflate compresses up to `backgroundBlocks` blocks (default 16) at once on libuv's thread pool while the sink's
+ * thread encodes the next records (docs/performance-spikes.md §5); `0` compresses in the sink's thread.
  * Readable by avro-tools, Hadoop's `-text`, Spark and Hive.
  */
-export function avroFormat<T>(schema: AvroSchema, opts: { codec?: 'null' | 'deflate' | 'snappy' | AvroCodec; blockSize?: number; validate?: boolean } = {}): FileFormat<T> {
+export function avroFormat<T>(schema: AvroSchema, opts: { codec?: 'null' | 'deflate' | 'snappy' | AvroCodec; blockSize?: number; validate?: boolean; backgroundBlocks?: number } = {}): FileFormat<T> {
+  const writerOptions = { ...opts, backgroundBlocks: opts.backgroundBlocks ?? 16 };
   return {
     extension: '.avro',
     description: `avro(${typeof opts.codec === 'object' ? opts.codec.name : opts.codec ?? 'deflate'})`,
     open(): PartEncoder<T> {
-      const w = new ContainerWriter<T>(schema, opts);
+      const w = new ContainerWriter<T>(schema, writerOptions);
       let header: Uint8Array | undefined = w.header();
+      /** The header goes before the first bytes taken. */
+      const withHeader = (blocks: Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> => {
+        if (!header) return blocks;
+        const h = header; header = undefined;
+        if (blocks instanceof Promise) return blocks.then((b) => (b.length === 0 ? h : Buffer.concat([h, b])));
+        return blocks.length === 0 ? h : Buffer.concat([h, blocks]);
+      };
       return {
         append: (values, count) => w.append(values, count),
-        take() {
-          const blocks = w.take();
-          if (!header) return blocks;
-          const h = header; header = undefined;
-          return blocks.length === 0 ? h : Buffer.concat([h, blocks]);
-        },
-        end() {
-          const rest = w.end();
-          if (!header) return rest;
-          const h = header; header = undefined;
-          return Buffer.concat([h, rest]);
-        },
+        take: () => withHeader(w.takeBlocks()),
+        end: () => withHeader(w.endBlocks()),
         get bytes() { return w.pendingBytes; },
       };
     },

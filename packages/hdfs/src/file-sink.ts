@@ -199,10 +199,15 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     return part;
   }
 
-  private push(part: OpenPart<T>, chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return;
-    this.inFlight += chunk.byteLength;
-    part.chain = part.chain.then(() => part.stream.write(chunk)).then(() => { this.inFlight -= chunk.byteLength; });
+  private push(part: OpenPart<T>, chunk: Uint8Array | Promise<Uint8Array>): void {
+    if (chunk instanceof Promise) {
+      // Still being encoded off this thread (bounded by the format): written in turn once ready.
+      part.chain = Promise.all([part.chain, chunk]).then(([, c]) => part.stream.write(c));
+    } else {
+      if (chunk.byteLength === 0) return;
+      this.inFlight += chunk.byteLength;
+      part.chain = part.chain.then(() => part.stream.write(chunk)).then(() => { this.inFlight -= chunk.byteLength; });
+    }
     part.chain.catch((e) => { this.failure ??= e; });
   }
 
