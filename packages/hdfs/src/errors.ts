@@ -1,5 +1,5 @@
 /** What kind of file-system problem an {@link HdfsError} reports. */
-export type HdfsErrorCode = 'corrupt' | 'not-found' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'unreachable' | 'io';
+export type HdfsErrorCode = 'corrupt' | 'not-found' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'unreachable' | 'timeout' | 'io';
 
 /**
  * A file-system error that says what failed, where (file system URI and path), and what to do. For WebHDFS it is
@@ -18,7 +18,8 @@ export class HdfsError extends Error {
   }
 }
 
-const HINTS: Record<HdfsErrorCode, string> = {
+/** What to do about each kind of {@link HdfsError}. @internal */
+export const HINTS: Record<HdfsErrorCode, string> = {
   corrupt: 'the file is damaged or not in the expected format: skip it (onCorrupt: "skip") or replace it',
   'not-found': 'check the path (and that the parent directory exists)',
   permission: "run as a user allowed to do this (WebHDFS user.name, MILLRACE_HDFS_USER) or change the path's owner or permissions",
@@ -26,6 +27,7 @@ const HINTS: Record<HdfsErrorCode, string> = {
   lease: 'another client holds the write lease on this file (a crashed writer keeps it until the lease expires, 60 s soft limit): write to a new file, or wait and retry',
   exists: 'choose another name, or delete the existing file first',
   unreachable: 'check the WebHDFS URL, that the NameNode runs, and that this machine can reach the DataNodes it redirects to',
+  timeout: 'the NameNode or DataNode stopped answering: check that it runs and is not overloaded or stuck (its log), and raise timeoutMs for a slow cluster',
   io: 'see the message; retry if it was transient',
 };
 

@@ -1,6 +1,6 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { HdfsError, fromRemoteException, isNotFound } from './errors.js';
+import { HdfsError, HINTS, fromRemoteException, isNotFound } from './errors.js';
 import type { FileStatus, FileStore, FileWriteStream } from './file-store.js';
 
 /** Options of {@link WebHdfsFileSystem}. */
@@ -11,7 +11,12 @@ export interface WebHdfsOptions {
   readonly user?: string;
   /** Replication of files it creates (default: the cluster's). */
   readonly replication?: number;
-  /** Milliseconds a request may wait for an answer before it fails (default 60 s). */
+  /**
+   * Milliseconds a request may wait for an answer before it fails with an {@link HdfsError} `timeout` naming the
+   * path (default 60 s). Writes too: a part file's stream fails when the DataNode takes no data for this long while
+   * the writer waits on it, or does not answer this long after the file was closed. An open stream that is not
+   * being written to does not time out.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -32,7 +37,8 @@ export class WebHdfsFileSystem implements FileStore {
   private readonly base: URL;
   private readonly user: string;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  private readonly timeoutMs: number;
+  /** @internal */
+  readonly timeoutMs: number;
   constructor(private readonly opts: WebHdfsOptions) {
     this.base = new URL(opts.url);
     this.user = opts.user ?? process.env.MILLRACE_HDFS_USER ?? process.env.USER ?? 'root';
@@ -58,7 +64,7 @@ export class WebHdfsFileSystem implements FileStore {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new RequestTimeout(this.timeoutMs)));
       req.on('error', reject);
       req.end(body);
     });
@@ -69,6 +75,7 @@ export class WebHdfsFileSystem implements FileStore {
     try {
       reply = await this.send(method, this.url(path, op, params));
     } catch (e) {
+      if (e instanceof RequestTimeout) throw new HdfsError('timeout', `${op} ${this.uri}${path}: the NameNode sent no answer within ${e.ms} ms (timeoutMs) — ${HINTS.timeout}`, path, undefined, { cause: e });
       throw new HdfsError('unreachable', `${op} ${this.uri}${path} failed: ${(e as Error).message} — check the WebHDFS URL (${this.opts.url}) and that the NameNode runs`, path, undefined, { cause: e });
     }
     if (!ok.includes(reply.status)) throw this.error(op, path, reply);
@@ -155,6 +162,7 @@ export class WebHdfsFileSystem implements FileStore {
     if (!location) throw new HdfsError('io', `OPEN ${this.uri}${path}: the NameNode redirected without a Location`, path);
     let reply: Reply;
     try { reply = await this.send('GET', new URL(location)); } catch (e) {
+      if (e instanceof RequestTimeout) throw new HdfsError('timeout', `OPEN ${this.uri}${path}: the DataNode at ${new URL(location).host} sent no data within ${e.ms} ms (timeoutMs) — ${HINTS.timeout}`, path, undefined, { cause: e });
       throw new HdfsError('unreachable', `OPEN ${this.uri}${path}: the DataNode at ${new URL(location).host} is unreachable (${(e as Error).message}) — this machine must reach the DataNodes, not only the NameNode`, path, undefined, { cause: e });
     }
     if (reply.status !== 200) throw this.error('OPEN', path, reply);
@@ -203,19 +211,30 @@ export class WebHdfsFileSystem implements FileStore {
   }
 }
 
-/** Step two of CREATE as one long chunked PUT to the DataNode: the file's bytes stream while it is written. */
+/** A request destroyed because it waited longer than `timeoutMs`. */
+class RequestTimeout extends Error {
+  constructor(readonly ms: number) { super(`no answer within ${ms} ms`); }
+}
+
+/**
+ * Step two of CREATE as one long chunked PUT to the DataNode: the file's bytes stream while it is written. Waits on
+ * the DataNode (for it to take data, or to answer after the end) are bounded by the file system's `timeoutMs`; an
+ * idle stream is not, since a part file may stay open with nothing to write.
+ */
 class WebHdfsWriteStream implements FileWriteStream {
   bytes = 0;
   private req: ClientRequest | undefined;
   private readonly ready: Promise<ClientRequest>;
   private readonly result: Promise<void>;
   private failure: Error | undefined;
+  private at: URL | undefined;
 
   constructor(private readonly fs: WebHdfsFileSystem, private readonly path: string, overwrite: boolean) {
     let settle!: (e?: Error) => void;
     this.result = new Promise<void>((resolve, reject) => { settle = (e) => (e ? reject(e) : resolve()); });
     this.result.catch(() => {});
     this.ready = fs.createLocation(path, overwrite).then((at) => {
+      this.at = at;
       const req = request(at, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -229,25 +248,41 @@ class WebHdfsWriteStream implements FileWriteStream {
     this.ready.catch((e: Error) => settle((this.failure = e)));
   }
 
+  /** Fails the stream when `wait` has not settled within `timeoutMs`: the DataNode is stalled. */
+  private bounded<R>(wait: Promise<R>, req: ClientRequest, what: string): Promise<R> {
+    const ms = this.fs.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new HdfsError('timeout', `CREATE ${this.fs.uri}${this.path}: the DataNode at ${this.at?.host ?? '?'} ${what} within ${ms} ms (timeoutMs) — ${HINTS.timeout}`, this.path);
+        this.failure ??= e;
+        req.destroy(e);
+        reject(this.failure);
+      }, ms);
+    });
+    return Promise.race([wait, expired]).finally(() => clearTimeout(timer));
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.byteLength === 0) return;
     const req = await this.ready;
     if (this.failure) throw this.failure;
     this.bytes += chunk.byteLength;
     if (!req.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
+      const drained = new Promise<void>((resolve, reject) => {
         const onDrain = (): void => { req.off('error', onErr); resolve(); };
-        const onErr = (e: Error): void => { req.off('drain', onDrain); reject(e); };
+        const onErr = (e: Error): void => { req.off('drain', onDrain); reject(this.failure ?? e); };
         req.once('drain', onDrain);
         req.once('error', onErr);
       });
+      await this.bounded(drained, req, 'took no data');
     }
   }
 
   async close(): Promise<void> {
     const req = await this.ready;
     req.end();
-    await this.result;
+    await this.bounded(this.result, req, 'did not confirm the file');
   }
 
   abort(): void {
