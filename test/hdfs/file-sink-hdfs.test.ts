@@ -166,6 +166,28 @@ describe('file sink and source on the dev HDFS', { timeout: 600_000 }, () => {
     assert.deepEqual(out.values().map((r) => r.id).sort((a, b) => a - b), all.filter((r) => new Date(r.ts).getUTCHours() === 23).map((r) => r.id));
   });
 
+  it('a field value with a slash (or dots, or a percent sign) is one encoded directory; an unsafe custom bucket fails naming it', async () => {
+    const out = `${dir}/slash`;
+    const schema = { type: 'record', name: 'D', fields: [{ name: 'id', type: 'long' }, { name: 'device', type: ['null', 'string'] }] } as const;
+    const values = ['a/b', 'a', '../up', '50%', null];
+    const records = Array.from({ length: 50 }, (_, i) => ({ id: i, device: values[i % values.length]! }));
+    await runJob(defineJob('slash', (env) => {
+      env.fromArray(records, { uid: 'src' }).sinkTo(fileSink({ fs, path: out, format: avroFormat<(typeof records)[number]>(schema), buckets: fieldBuckets('device'), log: () => {} }), { uid: 'files' });
+    }), { workers: 0 }).done;
+    const files = await walkFiles(fs, out);
+    assert.deepEqual(files.map((f) => f.slice(out.length + 1, f.lastIndexOf('/'))).sort(), ['device=..%2Fup', 'device=50%25', 'device=__HIVE_DEFAULT_PARTITION__', 'device=a', 'device=a%2Fb']);
+    assert.deepEqual((await fs.list(dir)).filter((n) => n === 'up'), [], 'nothing written beside the sink path');
+    const got = sinks.collect<(typeof records)[number]>();
+    await runJob(defineJob('slash-read', (env) => {
+      env.fromSource(fileSource<(typeof records)[number]>({ fs, paths: out, partitions: ['device=a/b'], format: avroInput(), progress: false }), { uid: 'src' }).sinkTo(got, { uid: 'out' });
+    }), { workers: 0 }).done;
+    assert.deepEqual(plain(got.values()).sort((a, b) => a.id - b.id), records.filter((r) => r.device === 'a/b'));
+
+    await assert.rejects(runJob(defineJob('slash-raw', (env) => {
+      env.fromArray(records, { uid: 'src' }).sinkTo(fileSink({ fs, path: `${out}-raw`, format: avroFormat<(typeof records)[number]>(schema), buckets: (r) => `device=${r.device}/../x`, log: () => {} }), { uid: 'files' });
+    }), { workers: 0 }).done, /bucket 'device=a\/b\/\.\.\/x' is not a directory below the sink's path/);
+  });
+
   it('reads files written with schema v1 as v2 (added fields take their defaults)', async () => {
     const out = `${dir}/evolution`;
     const n = 5000;

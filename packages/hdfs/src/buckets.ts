@@ -22,7 +22,34 @@ export function eventTimeBuckets<T>(opts: { granularity?: 'day' | 'hour'; timest
   };
 }
 
-/** Hive-style buckets by a field: `<name>=<value>` (value URI-encoded), e.g. `device=sensor-7`. */
+/**
+ * Hive-style buckets by a field: `<name>=<value>`, e.g. `device=sensor-7`. The value is URI-encoded, so any value
+ * makes exactly one directory level: `a/b` becomes `device=a%2Fb` (partition filters and `partitionsOf`
+ * decode it back). A record without the field (`undefined` or `null`) goes to Hive's null partition,
+ * `device=__HIVE_DEFAULT_PARTITION__`, which Hive and Spark read as null.
+ */
 export function fieldBuckets<T>(name: string, get: (value: T) => string | number | boolean = (v) => (v as Record<string, string>)[name]!): BucketAssigner<T> {
-  return (value) => `${name}=${encodeURIComponent(String(get(value)))}`;
+  return (value) => {
+    const v = get(value) as unknown;
+    return `${name}=${v === undefined || v === null ? HIVE_NULL_PARTITION : encodeURIComponent(String(v))}`;
+  };
+}
+
+/** The directory name Hive gives a partition whose value is null. */
+export const HIVE_NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+/**
+ * Checks a bucket an assigner returned: relative, `/`-separated directory names, none empty, `.` or `..`, so that
+ * every bucket is a directory below the sink's path. Throws naming the bucket and what is wrong.
+ */
+export function checkBucket(bucket: string): void {
+  if (bucket === '') return;
+  const segments = bucket.split('/');
+  const bad = bucket.startsWith('/') ? 'it starts with \'/\' (buckets are relative to the sink\'s path)'
+    : segments.includes('') ? 'it has an empty directory name (\'//\' or a trailing \'/\')'
+    : segments.some((s) => s === '.' || s === '..') ? 'it has a \'.\' or \'..\' directory, which would leave or alias the sink\'s path'
+    : undefined;
+  if (bad) {
+    throw new Error(`bucket '${bucket}' is not a directory below the sink's path: ${bad}. A value used as a bucket should be encoded, as fieldBuckets does (encodeURIComponent): 'a/b' becomes 'a%2Fb'`);
+  }
 }

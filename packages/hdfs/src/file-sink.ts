@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Sink, SinkWriter, SinkWriterContext } from '@millrace/core';
-import type { BucketAssigner } from './buckets.js';
+import { checkBucket, type BucketAssigner } from './buckets.js';
 import type { FileFormat, PartEncoder } from './file-format.js';
 import type { FileStore, FileWriteStream } from './file-store.js';
 import { HdfsError } from './errors.js';
@@ -189,6 +189,7 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   }
 
   private openPart(bucket: string, now: number): OpenPart<T> {
+    try { checkBucket(bucket); } catch (e) { throw new HdfsError('io', `${this.ctx.uid}: file sink ${this.opts.fs.uri}${this.base}: ${(e as Error).message}`, this.base, undefined, { cause: e }); }
     const k = this.k++;
     const started = this.start();
     // Created only after the clean-up (which finds the first free part number, and would take an earlier file

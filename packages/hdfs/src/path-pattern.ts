@@ -32,12 +32,17 @@ export function partitionMatches(f: PartitionFilter, value: string): boolean {
   }
 }
 
-/** The `column=value` segments of a path. */
+/** A URI-encoded partition value; as it is when it is not valid URI encoding (a `%` written by another tool). */
+function decodeValue(v: string): string {
+  try { return decodeURIComponent(v); } catch { return v; }
+}
+
+/** The `column=value` segments of a path, values URI-decoded (`device=a%2Fb` is `a/b`). */
 export function partitionsOf(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const seg of path.split('/')) {
     const i = seg.indexOf('=');
-    if (i > 0) out[seg.slice(0, i)] = decodeURIComponent(seg.slice(i + 1));
+    if (i > 0) out[seg.slice(0, i)] = decodeValue(seg.slice(i + 1));
   }
   return out;
 }
