@@ -29,7 +29,9 @@ class FileWindow {
   constructor(private readonly fs: FileStore, private readonly split: FileSplit) {}
   /** Makes bytes [offset, offset + n) available (fewer at the end of the file); returns false at the end. */
   async ensure(offset: number, n: number): Promise<boolean> {
-    if (offset >= this.start && offset + n <= this.start + this.buf.length) return true;
+    // A window that reaches the end of the file holds all there is: no copy of its tail for every block read there.
+    const end = Math.min(offset + n, this.split.fileLength);
+    if (offset >= this.start && end <= this.start + this.buf.length) return offset < this.split.fileLength;
     if (offset >= this.split.fileLength) return false;
     const have = offset >= this.start && offset <= this.start + this.buf.length ? this.buf.subarray(offset - this.start) : new Uint8Array(0);
     const from = offset + have.length;
