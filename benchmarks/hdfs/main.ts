@@ -18,14 +18,14 @@ import { deflateRaw } from 'node:zlib';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import avsc from 'avsc';
-import { defineJob, sources, type Sink } from '@millrace/core';
+import { defineJob, sources, type Duration, type Sink } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
 import { WebHdfsFileSystem, avroFormat, avroInput, fileSink, fileSource, walkFiles } from '@millrace/hdfs';
 import { useDevServices } from '@millrace/devservices';
 
 const N = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CHECKPOINT = process.env.BENCH_CHECKPOINT ?? '2s';
+const CHECKPOINT = (process.env.BENCH_CHECKPOINT ?? '2s') as Duration;
 const CODEC = (process.env.BENCH_CODEC ?? 'deflate') as 'deflate' | 'snappy' | 'null';
 const TARGET = 0.8;
 
