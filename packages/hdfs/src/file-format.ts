@@ -26,17 +26,17 @@ export interface FileFormat<T> {
 
 /**
  * Avro object container files: deflate level 1 by default (`codec: 'snappy'` or `'null'` also), 64 KiB blocks.
- * Deflate compresses up to `backgroundBlocks` blocks (default 16) at once on libuv's thread pool while the sink's
- * thread encodes the next records (docs/performance-spikes.md §5); `0` compresses in the sink's thread.
+ * With `backgroundBlocks: n`, deflate compresses up to n blocks at once on libuv's thread pool while the sink's
+ * thread encodes the next records; by default (0) it compresses in the sink's thread, which measured as fast on a
+ * busy 2-core machine (docs/performance-spikes.md §5). Try it where cores are idle.
  * Readable by avro-tools, Hadoop's `-text`, Spark and Hive.
  */
 export function avroFormat<T>(schema: AvroSchema, opts: { codec?: 'null' | 'deflate' | 'snappy' | AvroCodec; blockSize?: number; validate?: boolean; backgroundBlocks?: number } = {}): FileFormat<T> {
-  const writerOptions = { ...opts, backgroundBlocks: opts.backgroundBlocks ?? 16 };
   return {
     extension: '.avro',
     description: `avro(${typeof opts.codec === 'object' ? opts.codec.name : opts.codec ?? 'deflate'})`,
     open(): PartEncoder<T> {
-      const w = new ContainerWriter<T>(schema, writerOptions);
+      const w = new ContainerWriter<T>(schema, opts);
       let header: Uint8Array | undefined = w.header();
       /** The header goes before the first bytes taken. */
       const withHeader = (blocks: Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> => {
