@@ -3,8 +3,10 @@
  *
  * 1. IoT readings (examples/iot/pipeline.ts: 20 devices, up to 3 s out of order) go to a Kafka topic of 4
  *    partitions, keyed by device.
- * 2. An archive job copies the topic into Avro files on HDFS, bucketed by event hour, exactly once with checkpoints
- *    on HDFS (the Kafka → HDFS half of the IoT example).
+ * 2. An archive job copies the topic into Avro files on HDFS, exactly once with checkpoints on HDFS (the Kafka → HDFS
+ *    half of the IoT example), bucketed by device, then by event hour: `device=sensor-07/dt=…/hour=09`. Read in path
+ *    order, each device's files run through all hours before the next device's begin, so a file source whose
+ *    watermark advanced as it read would make every later device late; the results show it does not.
  * 3. The same job logic, keyed one-minute tumbling event-time averages (`minuteAverages`), runs twice: streaming
  *    from Kafka (bounded at the end offsets), and reprocessing the Avro files (bounded, split at sync markers).
  *
@@ -14,9 +16,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readContainer } from '@millrace/avro';
 import { defineJob, sinks, WatermarkStrategy, type DataStream, type Source, type StreamEnvironment } from '@millrace/core';
-import { runJob } from '@millrace/runtime';
+import { runJob, type JobResult } from '@millrace/runtime';
 import { KafkaSource } from '@millrace/kafka';
-import { WebHdfsFileSystem, avroFormat, avroInput, eventTimeBuckets, fileSink, fileSource, walkFiles } from '@millrace/hdfs';
+import { WebHdfsFileSystem, avroFormat, avroInput, eventTimeBuckets, fieldBuckets, fileSink, fileSource, walkFiles } from '@millrace/hdfs';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
 import { expected, minuteAverages, reading, readingSchema, sortAverages, type MinuteAverage, type Reading } from '../../examples/iot/pipeline.ts';
 import { produce, topics, unique } from '../kafka/kafka-kit.ts';
@@ -54,19 +56,24 @@ describe('reprocessing from HDFS equals streaming from Kafka', { timeout: 600_00
   const plain = (xs: readonly MinuteAverage[]): MinuteAverage[] => sortAverages(xs.map((x) => ({ device: x.device, minute: x.minute, avg: x.avg, count: x.count })));
 
   it('gives the same one-minute averages from the Kafka topic and from its Avro archive on HDFS', async () => {
-    // The archive: Kafka → Avro files by event hour, exactly once (checkpoints on HDFS), two subtasks.
+    // The archive: Kafka → Avro files by device and event hour, exactly once (checkpoints on HDFS), two subtasks.
     const archive = `${base}/readings`;
+    const byDevice = fieldBuckets<Reading>('device');
+    const byHour = eventTimeBuckets<Reading>({ timestamp: (r) => r.ts });
     const archived = await runJob(defineJob('reprocessing-archive', (env) => {
       env.fromSource(fromKafka('archive'), { uid: 'readings' })
-        .sinkTo(fileSink<Reading>({ fs, path: archive, format: avroFormat<Reading>(readingSchema), buckets: eventTimeBuckets<Reading>({ timestamp: (r) => r.ts }), log: () => {} }), { uid: 'archive' });
+        .sinkTo(fileSink<Reading>({ fs, path: archive, format: avroFormat<Reading>(readingSchema), buckets: (r, ts) => `${byDevice(r, ts)}/${byHour(r, ts)}`, maxOpenFiles: 48, log: () => {} }), { uid: 'archive' });
     }, { parallelism: 2, checkpointInterval: '500ms' }), { checkpoints: { fs, dir: `${base}/checkpoints` }, workers: 0 }).done;
     assert.equal(archived.recordsRead, COUNT);
     const files = await walkFiles(fs, archive);
-    const hours = new Set(files.map((f) => f.slice(archive.length + 1, f.lastIndexOf('/'))));
-    assert.deepEqual([...hours].sort(), ['dt=2026-11-01/hour=08', 'dt=2026-11-01/hour=09']);
+    const buckets = new Set(files.map((f) => f.slice(archive.length + 1, f.lastIndexOf('/'))));
+    assert.equal(buckets.size, 20 * 2, `a directory per device and hour: ${[...buckets].slice(0, 3).join(', ')}, …`);
+    assert.ok(buckets.has('device=sensor-07/dt=2026-11-01/hour=09'));
     let inFiles = 0;
     for (const f of files) inFiles += readContainer(await fs.readFile(f), { path: f }).records.length;
     assert.equal(inFiles, COUNT, 'the archive holds every reading once');
+
+    const late = (rows: JobResult['metrics']) => rows.reduce((n, m) => n + m.lateRecordsDropped + m.lateRecordsToSideOutput, 0);
 
     // Streaming: the job over the topic.
     const streamed = sinks.collect<MinuteAverage>();
@@ -78,14 +85,14 @@ describe('reprocessing from HDFS equals streaming from Kafka', { timeout: 600_00
     // Reprocessing: the same job over the archive, files cut into splits at sync markers.
     const reprocessed = sinks.collect<MinuteAverage>();
     const r = await runJob(defineJob('reprocessing-batch', (env) => {
-      averages(env, fileSource<Reading>({ fs, paths: `${archive}/dt=*/hour=*/*.avro`, format: avroInput<Reading>(), splitBytes: 16 * 1024, progress: false }))
+      averages(env, fileSource<Reading>({ fs, paths: `${archive}/device=*/dt=*/hour=*/*.avro`, format: avroInput<Reading>(), splitBytes: 4 * 1024, progress: false }))
         .sinkTo(reprocessed, { uid: 'averages' });
     }, { parallelism: 2 }), { workers: 0 }).done;
     assert.equal(r.recordsRead, COUNT);
+    assert.equal(late(r.metrics), 0, 'no reading was late in the reprocessing run');
 
     const want = expected(COUNT).averages;
     assert.equal(want.length, 20 * 100, 'a minute average per device and minute');
-    const late = (rows: typeof s.metrics) => rows.reduce((n, m) => n + m.lateRecordsDropped + m.lateRecordsToSideOutput, 0);
     assert.equal(late(s.metrics), 0, 'no reading was late in the streaming run');
     assert.deepEqual(plain(streamed.values()), want, 'streaming from Kafka equals the plain loop');
     assert.deepEqual(plain(reprocessed.values()), plain(streamed.values()), 'reprocessing the archive equals streaming');
