@@ -13,7 +13,7 @@
  *
  * Rounds alternate which side goes first; the ratio is the median of the per-round ratios. Figures drift with the
  * shared machine; the ratios are what to compare. Options (environment): BENCH_RECORDS (default 1 000 000),
- * BENCH_ROUNDS (3), BENCH_CHECKPOINT ('2s'), BENCH_CODEC (deflate | snappy | null; default deflate).
+ * BENCH_ROUNDS (3), BENCH_CHECKPOINT ('500ms'), BENCH_CODEC (deflate | snappy | null; default deflate).
  */
 import { request, Agent } from 'node:http';
 import { deflateRaw } from 'node:zlib';
@@ -27,7 +27,7 @@ import { useDevServices } from '@millrace/devservices';
 
 const N = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CHECKPOINT = (process.env.BENCH_CHECKPOINT ?? '2s') as Duration;
+const CHECKPOINT = (process.env.BENCH_CHECKPOINT ?? '500ms') as Duration;
 const CODEC = (process.env.BENCH_CODEC ?? 'deflate') as 'deflate' | 'snappy' | 'null';
 const TARGET = 0.8;
 
