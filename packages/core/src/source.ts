@@ -22,6 +22,11 @@ export interface SourceReaderContext {
   readonly clock: Clock;
   /** Aborted when the job stops; long waits should end then. */
   readonly signal: AbortSignal;
+  /**
+   * False when no step of the job sends records to a dead-letter sink, so a source need not keep what it would take
+   * to describe a record's origin in a dead letter (e.g. the Kafka record behind a decoded value). Undefined: unknown.
+   */
+  readonly deadLetters?: boolean;
 }
 
 /**

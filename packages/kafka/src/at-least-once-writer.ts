@@ -1,22 +1,31 @@
 import type { SinkWriter } from '@millrace/core';
 import type { AdminClient, ProducerClient } from './client.js';
 import { describeKafkaError } from './errors.js';
+import { SendBatcher } from './send-batcher.js';
 import { encodeAll, topicPartitions, whereOf, type SinkTarget } from './sink-target.js';
 
 /**
- * At-least-once (and fire-and-forget) delivery: each `write` is sent at once by an idempotent producer, with a
- * bounded number of sends in flight; `preCommit` waits for every send of the checkpoint to be acknowledged, so a
- * completed checkpoint never lacks output. After a restore, records since the checkpoint are sent again.
+ * At-least-once (and fire-and-forget) delivery: records are sent continuously by an idempotent producer, coalesced
+ * into sends of up to `batchMaxRecords` records or `lingerMs` after the first waiting one (see {@link SendBatcher}),
+ * with a bounded number of sends in flight; `preCommit` sends what waits and waits for every send of the checkpoint
+ * to be acknowledged, so a completed checkpoint never lacks output. After a restore, records since the checkpoint are
+ * sent again.
  */
 export class AtLeastOnceWriter<T> implements SinkWriter<T> {
   private producer: ProducerClient | undefined;
   private admin: AdminClient | undefined;
   private opening: Promise<void> | undefined;
   private partitions = 0;
-  private inFlight: Array<Promise<void>> = [];
-  private failure: unknown;
+  private readonly batcher: SendBatcher;
 
-  constructor(private readonly t: SinkTarget<T>, private readonly waitForAcks: boolean) {}
+  constructor(private readonly t: SinkTarget<T>, private readonly waitForAcks: boolean) {
+    this.batcher = new SendBatcher(
+      { maxRecords: t.batchMaxRecords, maxBytes: t.batchMaxBytes, lingerMs: t.lingerMs, maxInFlight: t.maxInFlightSends },
+      t.ctx.clock,
+      (messages) => this.producer!.send([{ topic: t.topic, messages }]),
+      (e, count) => describeKafkaError(e, `${whereOf(t)}: sending ${count} record(s)`, t.client.brokers),
+    );
+  }
 
   private open(): Promise<void> {
     this.opening ??= (async () => {
@@ -31,7 +40,6 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
   }
 
   write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void> {
-    if (this.failure) throw this.failure;
     if (count === 0) return;
     if (!this.producer) {
       // Copy: the arrays are reused after this call returns.
@@ -39,28 +47,17 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
       const ts = timestamps.slice(0, count);
       return this.open().then(() => this.write(v, ts, count));
     }
-    const messages = encodeAll(this.t, values, timestamps, count, this.partitions);
-    const send = this.producer.send([{ topic: this.t.topic, messages }]).catch((e) => {
-      this.failure ??= describeKafkaError(e, `${whereOf(this.t)}: sending ${messages.length} record(s)`, this.t.client.brokers);
-      throw this.failure;
-    });
-    send.catch(() => {});
-    this.inFlight.push(send);
-    if (this.inFlight.length >= this.t.maxInFlightSends) {
-      const oldest = this.inFlight.splice(0, Math.ceil(this.inFlight.length / 2));
-      return Promise.all(oldest).then(() => {});
-    }
+    return this.batcher.add(encodeAll(this.t, values, timestamps, count, this.partitions));
   }
 
   preCommit(): Promise<never[]> {
-    // Cut synchronously: the sends of this checkpoint are those in flight now.
-    const mine = this.inFlight;
-    this.inFlight = [];
-    if (!this.waitForAcks) return Promise.resolve([]);
-    return Promise.all(mine).then(() => {
-      if (this.failure) throw this.failure;
-      return [];
-    });
+    // Cut synchronously: what waits is sent now; the sends of this checkpoint are those in flight after that.
+    const acked = this.batcher.flush();
+    if (!this.waitForAcks) {
+      acked.catch(() => {});
+      return Promise.resolve([]);
+    }
+    return acked.then(() => []);
   }
 
   async finish(): Promise<void> {
@@ -68,7 +65,7 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.inFlight);
+    await this.batcher.close();
     await this.opening?.catch(() => {});
     await this.producer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});

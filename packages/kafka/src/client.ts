@@ -47,9 +47,11 @@ export interface ConsumerHandlers {
   onAssignment(assigned: readonly TopicPartition[]): void;
   /**
    * Records fetched from one partition, in offset order (possibly none, when a batch held only transaction markers
-   * or aborted records); `nextOffset` is the offset after the last record the batch covered.
+   * or aborted records); `nextOffset` is the offset after the last record the batch covered. A returned promise is
+   * backpressure: the client fetches nothing more until it settles, and keeps the group session alive meanwhile
+   * (heartbeats). It must settle on a rebalance and on close, or the client cannot rejoin or stop.
    */
-  onBatch(tp: TopicPartition, messages: readonly FetchedMessage[], nextOffset: number): void;
+  onBatch(tp: TopicPartition, messages: readonly FetchedMessage[], nextOffset: number): void | Promise<void>;
   /** The consumer stopped with an error it will not retry. */
   onCrash(error: unknown): void;
 }
@@ -63,7 +65,15 @@ export interface ConsumerOptions {
   readonly sessionTimeoutMs: number;
   /** How often topic metadata is refreshed (new partitions are found then). */
   readonly metadataMaxAgeMs: number;
+  /** The most bytes one fetch returns per partition. Default: the client's (kafkajs: 1 MiB). */
   readonly maxBytesPerPartition?: number;
+  /**
+   * How long the broker may hold a fetch while it has less than `fetchMinBytes` to return; also how long the client
+   * waits before fetching again while every partition is paused. Default 100 ms.
+   */
+  readonly fetchMaxWaitMs?: number;
+  /** The broker answers a fetch once it has this many bytes (or `fetchMaxWaitMs` passed). Default 1. */
+  readonly fetchMinBytes?: number;
 }
 
 /** A consumer in a consumer group. */

@@ -1,3 +1,4 @@
+import type { Duration } from '@millrace/core';
 import type { KafkaConnectionOptions } from './connection.js';
 
 /** How a Kafka sink delivers. */
@@ -36,8 +37,18 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
    * exactly-once need different prefixes (e.g. from an environment variable), or they fence each other.
    */
   readonly transactionalIdPrefix?: string;
-  /** At-least-once: sends in flight before `write` waits. Default 16. */
+  /** At-least-once: sends in flight before `write` waits (backpressure). Default 4. */
   readonly maxInFlightSends?: number;
+  /**
+   * At-least-once: how long a record may wait for more records to share its send (as the Java producer's
+   * `linger.ms`). Records are sent continuously, not at checkpoints; a send also goes out once `batchMaxRecords`
+   * records or `batchMaxBytes` wait. Default 5 ms; 0 sends each engine batch on its own.
+   */
+  readonly linger?: Duration;
+  /** At-least-once: the most records in one send. Default 2048 (kafkajs's cost per record grows with it). */
+  readonly batchMaxRecords?: number;
+  /** At-least-once: about the most bytes in one send. Default 1 MiB. */
+  readonly batchMaxBytes?: number;
   /** Where the writer reports what it did on restore. Default: stderr. */
   readonly log?: (message: string) => void;
 }

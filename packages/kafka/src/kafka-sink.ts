@@ -1,4 +1,4 @@
-import type { DeadLetter, Sink, SinkWriter, SinkWriterContext } from '@millrace/core';
+import { toMillis, type DeadLetter, type Sink, type SinkWriter, type SinkWriterContext } from '@millrace/core';
 import { AtLeastOnceWriter } from './at-least-once-writer.js';
 import type { OutgoingMessage } from './client.js';
 import type { KafkaConnectionOptions } from './connection.js';
@@ -18,6 +18,12 @@ export interface KafkaSinkSerdes<T> {
 }
 
 const rawKey: Serde<string | Uint8Array | null> = { name: 'raw', serialize: (k) => k, deserialize: (d) => d };
+
+function positive(v: number | undefined, dflt: number, what: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new KafkaConnectorError('config', `KafkaSink: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
 
 function checkOptions(opts: { topic?: string; deliveryGuarantee?: string }): void {
   if (!opts.topic) throw new KafkaConnectorError('config', 'KafkaSink: topic is required');
@@ -41,7 +47,7 @@ export class KafkaSink<T> implements Sink<T> {
   readonly guarantee: DeliveryGuarantee;
 
   private constructor(
-    private readonly conn: KafkaConnectionOptions & { readonly topic: string; readonly transactionalIdPrefix?: string; readonly maxInFlightSends?: number; readonly log?: (m: string) => void },
+    private readonly conn: KafkaConnectionOptions & Pick<KafkaSinkOptions<T>, 'topic' | 'transactionalIdPrefix' | 'maxInFlightSends' | 'linger' | 'batchMaxRecords' | 'batchMaxBytes' | 'log'>,
     private readonly encoder: RecordEncoder<T>,
     guarantee: DeliveryGuarantee | undefined,
     serdeName: string,
@@ -104,7 +110,10 @@ export class KafkaSink<T> implements Sink<T> {
       encode: this.jobEncoder ? this.jobEncoder(ctx.jobName) : this.encoder,
       log: this.conn.log ?? ((m) => process.stderr.write(`${m}\n`)),
       transactionalIdPrefix: this.conn.transactionalIdPrefix ?? `${ctx.jobName}.${ctx.uid}`,
-      maxInFlightSends: this.conn.maxInFlightSends ?? 16,
+      maxInFlightSends: positive(this.conn.maxInFlightSends, 4, 'maxInFlightSends'),
+      batchMaxRecords: positive(this.conn.batchMaxRecords, 2048, 'batchMaxRecords'),
+      batchMaxBytes: positive(this.conn.batchMaxBytes, 1024 * 1024, 'batchMaxBytes'),
+      lingerMs: this.conn.linger === undefined ? 5 : toMillis(this.conn.linger, 'KafkaSink linger'),
     };
     if (this.guarantee === 'exactly-once') return new ExactlyOnceWriter<T>(target) as SinkWriter<T>;
     return new AtLeastOnceWriter<T>(target, this.guarantee === 'at-least-once');

@@ -1,3 +1,4 @@
+import type { Duration } from '@millrace/core';
 import type { KafkaConnectionOptions } from './connection.js';
 
 /** Where a reader starts in a partition it has no checkpointed position for. */
@@ -47,8 +48,18 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   readonly sessionTimeoutMs?: number;
   /** How often new partitions (and topics matching a pattern... at start only) are looked for. Default 30 s. */
   readonly partitionDiscoveryIntervalMs?: number;
-  /** Records buffered per partition before fetching pauses. Default 4096. */
+  /**
+   * Records buffered per partition (fetched, not yet taken by the engine) at which the reader holds the client's
+   * next fetch until the engine took half of them (backpressure). Default 8192.
+   */
   readonly maxBufferedRecordsPerPartition?: number;
+  /**
+   * How long the broker may hold a fetch that has nothing to return yet (Kafka's `fetch.max.wait.ms`). Records are
+   * returned as soon as there are any, so this bounds idle polling, not latency. Default 100 ms.
+   */
+  readonly fetchMaxWait?: Duration;
+  /** The most bytes one fetch returns per partition (Kafka's `max.partition.fetch.bytes`). Default 1 MiB. */
+  readonly fetchMaxBytesPerPartition?: number;
   /**
    * Remember each decoded object's Kafka record, so dead letters raised by later steps of the same chain carry the
    * original key, value and headers. Default true.

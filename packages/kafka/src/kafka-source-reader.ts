@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { SourceBatch, SourceReader, SourceReaderContext } from '@millrace/core';
+import { toMillis, type SourceBatch, type SourceReader, type SourceReaderContext } from '@millrace/core';
 import type { AdminClient, ConsumerClient, FetchedMessage, KafkaClient, OutgoingMessage, ProducerClient, TopicPartition } from './client.js';
 import { deadLetterMessage, rememberOrigin, type KafkaOrigin } from './dead-letter-format.js';
 import { describeKafkaError, KafkaConnectorError } from './errors.js';
@@ -34,6 +34,8 @@ interface PartitionState {
   paused: boolean;
   queue: Chunk[];
   buffered: number;
+  /** Releases the client's fetching, held while `buffered` is at the limit (backpressure). */
+  release: (() => void) | undefined;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -84,6 +86,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private readonly memberPrefix: string;
   private readonly log: (m: string) => void;
   private readonly maxBuffered: number;
+  private readonly keepOrigins: boolean;
 
   constructor(
     private readonly ctx: SourceReaderContext,
@@ -95,7 +98,9 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     this.clientId = `${this.memberPrefix}${ctx.subtaskIndex}`;
     this.gateOpen = ctx.parallelism <= 1;
     this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
-    this.maxBuffered = opts.maxBufferedRecordsPerPartition ?? 4096;
+    this.maxBuffered = opts.maxBufferedRecordsPerPartition ?? 8192;
+    // Origins serve dead letters raised by later steps; a job that routes none to a sink does not pay for them.
+    this.keepOrigins = opts.keepOrigins ?? ctx.deadLetters !== false;
     ctx.signal.addEventListener('abort', () => this.wake(), { once: true });
   }
 
@@ -159,6 +164,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       readCommitted: this.opts.readCommitted ?? true,
       sessionTimeoutMs: this.opts.sessionTimeoutMs ?? 10_000,
       metadataMaxAgeMs: this.opts.partitionDiscoveryIntervalMs ?? 30_000,
+      fetchMaxWaitMs: this.opts.fetchMaxWait === undefined ? 100 : toMillis(this.opts.fetchMaxWait, `Kafka source '${this.ctx.uid}' fetchMaxWait`),
+      ...(this.opts.fetchMaxBytesPerPartition ? { maxBytesPerPartition: this.opts.fetchMaxBytesPerPartition } : {}),
     }));
     await consumer.connect();
     await consumer.subscribe(this.opts.topicPattern ? this.topics : this.topics);
@@ -177,6 +184,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     this.closed = true;
     this.wake();
+    for (const p of this.parts.values()) this.release(p);
     if (this.deadLettered > 0) this.log(`[millrace] ${this.where}: ${this.deadLettered} undecodable record(s) went to dead-letter topic '${this.opts.deadLetterTopic}'`);
     await this.opening?.catch(() => {});
     await this.consumer?.disconnect().catch(() => {});
@@ -190,7 +198,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     const key = tpKey(tp.topic, tp.partition);
     let p = this.parts.get(key);
     if (!p) {
-      p = { tp: { topic: tp.topic, partition: tp.partition }, key, split: `${tp.topic}-${tp.partition}`, next: undefined, owned: false, resolving: false, paused: false, queue: [], buffered: 0 };
+      p = { tp: { topic: tp.topic, partition: tp.partition }, key, split: `${tp.topic}-${tp.partition}`, next: undefined, owned: false, resolving: false, paused: false, queue: [], buffered: 0, release: undefined };
       this.parts.set(key, p);
     }
     return p;
@@ -206,6 +214,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         p.queue = [];
         p.buffered = 0;
       }
+      // A rebalance: let the client's fetch loop go on, it has to rejoin.
+      this.release(p);
     }
     const toResolve: PartitionState[] = [];
     const keep: TopicPartition[] = [];
@@ -294,16 +304,22 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   // ---- fetching ----
 
-  private onBatch(tp: TopicPartition, messages: readonly FetchedMessage[], nextOffset: number): void {
+  private onBatch(tp: TopicPartition, messages: readonly FetchedMessage[], nextOffset: number): void | Promise<void> {
     const p = this.parts.get(tpKey(tp.topic, tp.partition));
     if (!p || !p.owned || p.resolving) return;
     p.queue.push({ messages, i: 0, nextOffset });
     p.buffered += messages.length;
-    if (p.buffered >= this.maxBuffered && !p.paused) {
-      p.paused = true;
-      this.consumer!.pause([p.tp]);
-    }
     this.wake();
+    // Backpressure: hold the client's next fetch until the engine took half of this partition's buffer.
+    if (p.buffered < this.maxBuffered || this.closed) return;
+    this.release(p);
+    return new Promise<void>((resolve) => { p.release = resolve; });
+  }
+
+  private release(p: PartitionState): void {
+    const r = p.release;
+    p.release = undefined;
+    r?.();
   }
 
   private wake(): void {
@@ -384,10 +400,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       }
       p.buffered = Math.max(0, p.buffered - taken.length);
       p.next = next;
-      if (p.paused && p.buffered < this.maxBuffered / 2) {
-        p.paused = false;
-        this.consumer!.resume([p.tp]);
-      }
+      if (p.release && p.buffered < this.maxBuffered / 2) this.release(p);
       if (taken.length === 0) continue;
       this.emittedAny = true;
       return this.decodeBatch(p, taken);
@@ -399,7 +412,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     const values: T[] = new Array(ms.length);
     const timestamps: number[] = new Array(ms.length);
     const tsFn = typeof this.opts.timestamp === 'function' ? this.opts.timestamp : undefined;
-    const keep = this.opts.keepOrigins !== false;
+    const keep = this.keepOrigins;
     let asyncAt = -1;
     let failed: Array<{ m: FetchedMessage; e: unknown }> | undefined;
     let out = 0;
@@ -434,7 +447,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         const v = await this.decode(m, p.tp);
         values[out] = v;
         timestamps[out] = tsFn ? tsFn(v) : m.timestamp;
-        if (this.opts.keepOrigins !== false) rememberOrigin(v, this.origin(p, m));
+        if (this.keepOrigins) rememberOrigin(v, this.origin(p, m));
         out++;
       } catch (e) {
         (failed ??= []).push({ m, e });

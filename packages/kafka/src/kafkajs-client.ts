@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
 import type {
-  AdminClient, ConsumerClient, ConsumerHandlers, ConsumerOptions, FetchedMessage, KafkaClient, ProducerClient,
+  AdminClient, ConsumerClient, HeaderValue, ConsumerHandlers, ConsumerOptions, FetchedMessage, KafkaClient, ProducerClient,
   ProducerOptions, ProducerTransaction, TopicMessages, TopicPartition,
 } from './client.js';
 import type { ResolvedConnection } from './connection.js';
@@ -10,17 +10,29 @@ const LEVELS = { nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLeve
 const toBuffer = (v: Uint8Array | string | null): Buffer | string | null =>
   v === null || typeof v === 'string' || Buffer.isBuffer(v) ? (v as Buffer | string | null) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-function toKafkaMessages(b: TopicMessages): { topic: string; messages: Array<{ key: Buffer | string | null; value: Buffer | string | null; partition?: number; headers?: Record<string, Buffer | string>; timestamp?: string }> } {
-  return {
-    topic: b.topic,
-    messages: b.messages.map((m) => ({
+type KafkajsMessage = { key: Buffer | string | null; value: Buffer | string | null; partition: number | undefined; headers: Record<string, Buffer | string> | undefined; timestamp: string | undefined };
+
+function toKafkaMessages(b: TopicMessages): { topic: string; messages: KafkajsMessage[] } {
+  const ms = b.messages;
+  const out = new Array<KafkajsMessage>(ms.length);
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i]!;
+    // One object shape for every record (absent fields undefined, which kafkajs treats as absent).
+    out[i] = {
       key: toBuffer(m.key),
       value: toBuffer(m.value),
-      ...(m.partition !== undefined ? { partition: m.partition } : {}),
-      ...(m.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, toBuffer(v) as Buffer | string])) } : {}),
-      ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
-    })),
-  };
+      partition: m.partition,
+      headers: m.headers ? headersOf(m.headers) : undefined,
+      timestamp: m.timestamp !== undefined ? String(m.timestamp) : undefined,
+    };
+  }
+  return { topic: b.topic, messages: out };
+}
+
+function headersOf(h: Readonly<Record<string, HeaderValue>>): Record<string, Buffer | string> {
+  const out: Record<string, Buffer | string> = {};
+  for (const k of Object.keys(h)) out[k] = toBuffer(h[k]!) as Buffer | string;
+  return out;
 }
 
 /**
@@ -86,15 +98,41 @@ function adminOf(kafka: Kafka): AdminClient {
   };
 }
 
+const NO_HEADERS: FetchedMessage['headers'] = Object.freeze({});
+
+/**
+ * Waits for `held` while heartbeating, so a long backpressure wait does not cost the group membership. Stops waiting
+ * when a heartbeat fails (a rebalance is under way: kafkajs rejoins once eachBatch returns) or the consumer stops; the
+ * records were handed over already, so returning early loses nothing.
+ */
+async function holdWithHeartbeats(held: Promise<void>, heartbeat: () => Promise<void>, isRunning: () => boolean, everyMs: number): Promise<void> {
+  let settled = false;
+  const done = held.then(() => { settled = true; }, () => { settled = true; });
+  while (!settled) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, everyMs); })]);
+    clearTimeout(timer);
+    if (settled || !isRunning()) return;
+    try {
+      await heartbeat();
+    } catch {
+      return;
+    }
+  }
+}
+
 function consumerOf(kafka: Kafka, opts: ConsumerOptions): ConsumerClient {
+  const heartbeatMs = Math.max(500, Math.floor(opts.sessionTimeoutMs / 5));
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     readUncommitted: !opts.readCommitted,
     sessionTimeout: opts.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(opts.sessionTimeoutMs / 5)),
+    heartbeatInterval: heartbeatMs,
     metadataMaxAge: opts.metadataMaxAgeMs,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 500,
+    // kafkajs also sleeps this long before fetching again while every partition is paused (resolving start offsets).
+    maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 100,
+    minBytes: opts.fetchMinBytes ?? 1,
     ...(opts.maxBytesPerPartition ? { maxBytesPerPartition: opts.maxBytesPerPartition } : {}),
     // A crash fails the source (and the job, which restarts from its checkpoint): no silent re-join with lost state.
     retry: { restartOnFailure: async () => false },
@@ -128,14 +166,17 @@ function consumerOf(kafka: Kafka, opts: ConsumerOptions): ConsumerClient {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
-        eachBatch: async ({ batch }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning }) => {
           const ms = batch.messages;
           const out = new Array<FetchedMessage>(ms.length);
           for (let i = 0; i < ms.length; i++) {
             const m = ms[i]!;
-            out[i] = { offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null, headers: (m.headers ?? {}) as FetchedMessage['headers'] };
+            out[i] = { offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null, headers: (m.headers ?? NO_HEADERS) as FetchedMessage['headers'] };
           }
-          h.onBatch({ topic: batch.topic, partition: batch.partition }, out, Number(batch.lastOffset()) + 1);
+          const held = h.onBatch({ topic: batch.topic, partition: batch.partition }, out, Number(batch.lastOffset()) + 1);
+          // Backpressure: kafkajs fetches again only when eachBatch returns, so waiting here holds the next fetch
+          // (pausing instead would make kafkajs discard fetched data and sleep maxWaitTimeInMs once all are paused).
+          if (held) await holdWithHeartbeats(held, heartbeat, isRunning, heartbeatMs);
         },
       });
     },

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /** Where a value is read from or written to, for serdes that depend on it (a schema registry subject, say). */
 export interface SerdeContext {
   readonly topic: string;
@@ -21,7 +23,12 @@ export interface Serde<T> {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** The UTF-8 text of `data`; throws on invalid UTF-8. (Buffer's decoder is faster on small values than TextDecoder.) */
 function text(data: Uint8Array): string {
+  if (Buffer.isBuffer(data)) {
+    if (!isUtf8(data)) throw new TypeError('The encoded data was not valid for encoding utf-8');
+    return data.toString('utf8');
+  }
   return decoder.decode(data);
 }
 

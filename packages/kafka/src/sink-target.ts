@@ -15,6 +15,12 @@ export interface SinkTarget<T> {
   /** Prefix of transactional ids and marker groups (exactly-once). */
   readonly transactionalIdPrefix: string;
   readonly maxInFlightSends: number;
+  /** At-least-once: records per send at most. */
+  readonly batchMaxRecords: number;
+  /** At-least-once: approximate bytes per send at most. */
+  readonly batchMaxBytes: number;
+  /** At-least-once: how long a record may wait for more to share its send. */
+  readonly lingerMs: number;
 }
 
 /** Names the writer in messages. */

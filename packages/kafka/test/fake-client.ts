@@ -6,6 +6,16 @@ export class FakeKafka {
   readonly committed = new Map<string, number>(); // `${group}|${topic}|${partition}`
   transactions = 0;
   readonly members = new Set<string>();
+  /** Records per partition in one delivery (a fetch); unlimited by default. */
+  fetchMaxRecords = Number.POSITIVE_INFINITY;
+  /** Records delivered to consumers so far. */
+  delivered = 0;
+  /** Deliveries the consumer answered with backpressure (a promise) so far. */
+  holds = 0;
+  /** True while a consumer waits for such a promise before fetching again. */
+  holding = false;
+  /** Called when a consumer starts to wait for backpressure, and when the wait ends. */
+  onHold: ((holding: boolean) => void) | undefined;
   createTopic(topic: string, partitions: number): void {
     this.logs.set(topic, Array.from({ length: partitions }, () => []));
   }
@@ -39,11 +49,28 @@ export class FakeKafka {
         let topics: string[] = [];
         const pos = new Map<string, number>();
         let h: ConsumerHandlers | undefined;
-        const deliver = (): void => {
-          for (const t of topics) k.logs.get(t)!.forEach((log, partition) => {
-            const from = pos.get(`${t}|${partition}`) ?? 0;
-            if (from < log.length) { pos.set(`${t}|${partition}`, log.length); h!.onBatch({ topic: t, partition }, log.slice(from), log.length); }
-          });
+        // Like kafkajs: the next fetch waits until the handler's promise (backpressure) settled.
+        const deliver = async (): Promise<void> => {
+          for (const t of topics) {
+            const logs = k.logs.get(t)!;
+            for (let partition = 0; partition < logs.length; partition++) {
+              const log = logs[partition]!;
+              const from = pos.get(`${t}|${partition}`) ?? 0;
+              if (from >= log.length) continue;
+              const to = Math.min(log.length, from + k.fetchMaxRecords);
+              pos.set(`${t}|${partition}`, to);
+              k.delivered += to - from;
+              const held = h!.onBatch({ topic: t, partition }, log.slice(from, to), to);
+              if (held) {
+                k.holds++;
+                k.holding = true;
+                k.onHold?.(true);
+                await held;
+                k.holding = false;
+                k.onHold?.(false);
+              }
+            }
+          }
         };
         return {
           connect: async () => { k.members.add(opts.clientId); }, disconnect: async () => { k.members.delete(opts.clientId); topics = []; },
@@ -52,7 +79,7 @@ export class FakeKafka {
             h = handlers;
             const all: TopicPartition[] = topics.flatMap((t) => k.logs.get(t)!.map((_, partition) => ({ topic: t, partition })));
             handlers.onAssignment(all);
-            setImmediate(function poll() { deliver(); if (topics.length) setTimeout(poll, 5); });
+            setImmediate(function poll() { void deliver().then(() => { if (topics.length) setTimeout(poll, 5); }); });
           },
           seek: (tp, offset) => { pos.set(`${tp.topic}|${tp.partition}`, offset); },
           pause: () => {}, resume: () => {},

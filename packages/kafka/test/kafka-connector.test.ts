@@ -85,3 +85,49 @@ it('options are checked with messages that say what to change', () => {
   assert.throws(() => KafkaSink.json({ topic: '' }), /topic is required/);
   void defineJob;
 });
+
+it('holds the next fetch while a partition has maxBufferedRecordsPerPartition records buffered, until the engine took half', { timeout: 20_000 }, async () => {
+  const k = new FakeKafka();
+  k.createTopic('t', 1);
+  for (let i = 0; i < 20; i++) k.append('t', 0, JSON.stringify(i));
+  k.fetchMaxRecords = 3;
+  const waitHold = (holding: boolean): Promise<void> => new Promise((resolve) => { k.onHold = (h) => { if (h === holding) resolve(); }; });
+  const r = KafkaSource.json<number>({ client: () => k.client(), topics: ['t'], groupId: 'g', startFrom: 'earliest', maxBufferedRecordsPerPartition: 4 }).createReader(ctx());
+  const held = waitHold(true);
+  const got: number[] = [...((await r.next(1)) as SourceBatch<number>).values];
+  await held;
+  // Held at the limit: fetched minus taken reached 4, and no more than one fetch beyond it.
+  assert.ok(k.delivered - got.length >= 4 && k.delivered - got.length < 4 + 3, `delivered ${k.delivered}, taken ${got.length}`);
+  const delivered = k.delivered;
+  got.push(...((await r.next(1)) as SourceBatch<number>).values);
+  assert.equal(k.holding, true, 'still holding above half the limit');
+  assert.equal(k.delivered, delivered);
+  const released = waitHold(false);
+  while (k.holding) got.push(...((await r.next(1)) as SourceBatch<number>).values);
+  await released;
+  assert.ok(delivered - got.length < 2, 'released once fewer than half the limit were buffered');
+  while (got.length < 20) got.push(...((await r.next(5)) as SourceBatch<number>).values);
+  assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => i));
+  assert.ok(k.holds >= 1);
+  // Closing releases a held fetch, so the client can stop.
+  k.append('t', 0, '20');
+  for (let i = 21; i < 30; i++) k.append('t', 0, JSON.stringify(i));
+  const heldAgain = waitHold(true);
+  await heldAgain;
+  const releasedAtClose = waitHold(false);
+  await r.close!();
+  await releasedAtClose;
+});
+
+it('keeps the Kafka origin of decoded records only when the job sends dead letters somewhere', async () => {
+  const { originOf } = await import('../src/dead-letter-format.ts');
+  for (const deadLetters of [true, false, undefined]) {
+    const k = new FakeKafka();
+    k.createTopic('t', 1);
+    k.append('t', 0, '{"a":1}');
+    const r = KafkaSource.json<{ a: number }>({ client: () => k.client(), topics: ['t'], groupId: 'g', startFrom: 'earliest' }).createReader({ ...ctx(), deadLetters });
+    const [b] = await read<{ a: number }>(r, 1);
+    assert.equal(originOf(b!.values[0])?.offset, deadLetters === false ? undefined : 0, `deadLetters: ${deadLetters}`);
+    await r.close!();
+  }
+});

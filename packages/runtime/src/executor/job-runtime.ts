@@ -222,7 +222,7 @@ export class JobRuntime implements SubtaskHost {
       const head = s.headNode;
       if (head.spec.kind === 'source') {
         const source = overrides.sources?.get(head.uid) ?? head.spec.source;
-        const reader: SourceReader<unknown> = source.createReader({ jobName: this.jobName, uid: head.uid, subtaskIndex: s.index, parallelism: s.chain.parallelism, clock, signal: this.abort.signal });
+        const reader: SourceReader<unknown> = source.createReader({ jobName: this.jobName, uid: head.uid, subtaskIndex: s.index, parallelism: s.chain.parallelism, clock, signal: this.abort.signal, deadLetters: this.dlProducers.size > 0 });
         this.sources.push(new SourceDriver(s, source, reader, head.spec.watermarks, this.busy));
       }
       if (s.sinkNode && s.sinkNode.spec.kind === 'sink') {
