@@ -1,6 +1,7 @@
 // The load of the latency benchmark, on its own thread so that neither its producing nor its reading shares the
 // job's event loop: produces JSON records `{ id, sent }` at a fixed rate into `input` for `seconds`, reads `output`
-// and reports, for every record that came through, the time from `sent` to being read (Date.now on both sides).
+// and reports, for every record that came through, the time from `sent` to being read (Date.now on both sides),
+// split at `at`, which the job stamps when it has the record.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -10,6 +11,8 @@ const kafka = new Kafka({ clientId: 'bench-latency', brokers, logLevel: logLevel
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const lat = [];
+const ins = [];
+const outs = [];
 const reader = kafka.consumer({ groupId, maxWaitTimeInMs: 20, minBytes: 1 });
 await reader.connect();
 await reader.subscribe({ topics: [output], fromBeginning: true });
@@ -19,7 +22,11 @@ void reader.run({
     const now = Date.now();
     for (const m of batch.messages) {
       const r = JSON.parse(m.value.toString());
-      if (r.id >= 0) lat.push(now - r.sent);
+      if (r.id >= 0) {
+        lat.push(now - r.sent);
+        ins.push(r.at - r.sent);
+        outs.push(now - r.at);
+      }
       else warm = true;
     }
   },
@@ -49,4 +56,4 @@ const deadline = Date.now() + 20_000;
 while (lat.length < id && Date.now() < deadline) await sleep(50);
 await producer.disconnect();
 await reader.disconnect();
-parentPort.postMessage({ sent: id, offeredPerSecond, latencies: lat });
+parentPort.postMessage({ sent: id, offeredPerSecond, latencies: lat, ins, outs });

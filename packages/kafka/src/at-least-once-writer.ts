@@ -25,6 +25,9 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
       (messages) => this.producer!.send([{ topic: t.topic, messages }]),
       (e, count) => describeKafkaError(e, `${whereOf(t)}: sending ${count} record(s)`, t.client.brokers),
     );
+    // Connect now rather than at the first write, which would hold the job back while it connects; a failure is
+    // reported by that write.
+    this.open().catch(() => {});
   }
 
   private open(): Promise<void> {
