@@ -4,7 +4,7 @@
  * 1. Throughput, twice: a bare kafkajs consumer (eachBatch, JSON.parse of every value) reads a topic of N small records,
  *    then a Millrace job reads the same topic (bounded) → keyBy → 1 s tumbling-window count → Kafka sink
  *    (at-least-once); ratio of records read per second. Once on a topic where each key occurs R times per window
- *    (the aggregation writes N / R records: the realistic case), once with R = 1 (it writes one record per record
+ *    (the aggregation writes N / R records as windows close: the realistic case, 100 keys × 100 events by default), once with R = 1 (it writes one record per record
  *    read: the worst case, bound by the producer).
  * 2. Where the time goes: the same job's parts alone — source only (Kafka → discard), operators only (generator →
  *    window → discard), sink only (generator → window → Kafka, one output per input) — and a bare kafkajs producer
@@ -24,8 +24,10 @@ import { Kafka, logLevel } from 'kafkajs';
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 4);
+/** Keys of the worst case (each once per window). */
 const KEYS = Number(process.env.BENCH_KEYS ?? 1000);
-/** Events per key per window in the realistic case. */
+/** Keys and events per key per window of the realistic case: windows of AGG_KEYS × PER_KEY records, closing during the run. */
+const AGG_KEYS = Number(process.env.BENCH_AGG_KEYS ?? 100);
 const PER_KEY = Number(process.env.BENCH_EVENTS_PER_KEY ?? 100);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 8);
 const SPLIT = process.env.BENCH_SPLIT !== '0';
@@ -40,17 +42,17 @@ const topics: string[] = [];
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 interface Ev { k: string; v: number; ts: number }
-/** Record i of a topic where each of KEYS keys occurs `perKey` times in each 1 s window (in event time). */
-const eventOf = (perKey: number) => (i: number): Ev => ({ k: `key-${i % KEYS}`, v: i % 97, ts: 1_700_000_000_000 + Math.floor((i * 1000) / (KEYS * perKey)) });
-const sample = JSON.stringify(eventOf(1)(123_456));
+/** Record i of a topic where each of `keys` keys occurs `perKey` times in each 1 s window (in event time). */
+const eventOf = (keys: number, perKey: number) => (i: number): Ev => ({ k: `key-${i % keys}`, v: i % 97, ts: 1_700_000_000_000 + Math.floor((i * 1000) / (keys * perKey)) });
+const sample = JSON.stringify(eventOf(KEYS, 1)(123_456));
 
-async function fillTopic(perKey: number): Promise<string> {
-  const topic = `bench-in-${perKey}-${run}`;
+async function fillTopic(keys: number, perKey: number): Promise<string> {
+  const topic = `bench-in-${keys}x${perKey}-${run}`;
   topics.push(topic);
   await createTopics({ brokers }, [{ topic, partitions: PARTITIONS }]);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const ev = eventOf(perKey);
+  const ev = eventOf(keys, perKey);
   for (let i = 0; i < N; i += 5000) {
     const n = Math.min(5000, N - i);
     await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => { const r = ev(i + k); return { key: r.k, value: JSON.stringify(r) }; }) });
@@ -139,16 +141,18 @@ async function windowJob(input: string): Promise<{ rate: number; read: number; w
   });
 }
 
-console.log(`bench:kafka: ${fmt(N)} records per topic, values of ~${sample.length} bytes (JSON), ${PARTITIONS} partitions, ${KEYS} keys, ` +
+console.log(`bench:kafka: ${fmt(N)} records per topic, values of ~${sample.length} bytes (JSON), ${PARTITIONS} partitions, ` +
   `1 s tumbling windows, engine batches of ${BATCH_SIZE}, brokers ${brokers.join(',')}`);
-const aggTopic = await fillTopic(PER_KEY);
-const oneTopic = await fillTopic(1);
+const aggTopic = await fillTopic(AGG_KEYS, PER_KEY);
+const oneTopic = await fillTopic(KEYS, 1);
 
 const results: Array<{ what: string; bare: number; job: number; written: number }> = [];
-for (const [perKey, topic] of [[PER_KEY, aggTopic], [1, oneTopic]] as const) {
+for (const [keys, perKey, topic] of [[AGG_KEYS, PER_KEY, aggTopic], [KEYS, 1, oneTopic]] as const) {
   const b = await bare(topic);
   const j = await windowJob(topic);
-  const what = perKey === 1 ? `worst case, 1 event per key per window: writes 1 record per record read (${fmt(j.written)})` : `${perKey} events per key per window: writes 1 record per ${perKey} read (${fmt(j.written)})`;
+  const what = perKey === 1
+    ? `worst case, ${keys} keys × 1 event per key per window: writes 1 record per record read (${fmt(j.written)} written)`
+    : `${keys} keys × ${perKey} events per key per window: writes 1 record per ${perKey} read (${fmt(j.written)} written)`;
   results.push({ what, bare: b, job: j.rate, written: j.written });
   console.log(`throughput, ${what}: bare kafkajs consumer ${fmt(b)} records/s; Millrace Kafka → keyed 1 s window count → Kafka ${fmt(j.rate)} records/s; ratio ${(j.rate / b).toFixed(2)} (target ≥ 0.8)`);
 }
@@ -158,7 +162,7 @@ if (SPLIT) {
     env.fromSource(KafkaSource.json<Ev>({ brokers, topics: [aggTopic], groupId: `bench-src-${run}`, startFrom: 'earliest', bounded: true }), { uid: 'in', watermarks }).sinkTo(sink(discard<Ev>()), { uid: 'out' });
   });
   const generated = (env: Parameters<Parameters<typeof defineJob>[1]>[0]) =>
-    env.fromSource(sources.generator<Ev>({ generate: eventOf(1), count: N }), { uid: 'in', watermarks })
+    env.fromSource(sources.generator<Ev>({ generate: eventOf(KEYS, 1), count: N }), { uid: 'in', watermarks })
       .keyBy((e) => e.k).window(windows.tumbling('1s')).aggregate(agg.count(), (k, w, n) => ({ k, end: w.end, n }), { uid: 'counts' });
   const ops = await timeJob('bench-kafka-operators-only', (env, sink) => { generated(env).sinkTo(sink(discard()), { uid: 'out' }); });
   const sinkOut = await outputTopic();
