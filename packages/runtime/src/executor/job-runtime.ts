@@ -6,7 +6,7 @@ import type { CheckpointStorage, LoadedCheckpoint, SubtaskState } from '../check
 import { Router, type RouteTarget } from './routing.js';
 import type { ChannelReceiver } from './channel-message.js';
 import { SourceDriver, type SourcePosition } from './source-driver.js';
-import { BusyClock, Subtask, type SubtaskAck, type SubtaskHost } from './subtask.js';
+import { BusyClock, FINAL_CUT, Subtask, type SubtaskAck, type SubtaskHost } from './subtask.js';
 import type { OperatorSnapshot } from '../operators/operator.js';
 
 /** Where subtasks run, for a runtime that hosts only some of them (one worker thread of a parallel job). */
@@ -356,10 +356,10 @@ export class JobRuntime implements SubtaskHost {
 
   /**
    * Injects barrier `id` at every local source now, between two batches; finished subtasks acknowledge at once with
-   * the state they had at end of input. Acknowledgements arrive through `acknowledge`.
+   * the state they had at end of input and their sink's final cut. Acknowledgements arrive through `acknowledge`.
    */
   injectBarrier(id: number): void {
-    for (const s of this.subtasks) if (s.finished) this.acknowledge(s, id, { snapshot: s.finalSnapshot, sinkState: s.finalSinkState, committables: undefined });
+    for (const s of this.subtasks) if (s.finished) s.acknowledgeFinished(id);
     for (const src of this.sources) if (!src.subtask.finished) src.subtask.checkpoint(id);
   }
 
@@ -371,7 +371,9 @@ export class JobRuntime implements SubtaskHost {
       if (!m) this.committables.set(id, (m = new Map()));
       m.set(s, committables);
     }
-    return { chain: s.chain.id, index: s.index, snapshot: ack.snapshot, sinkState: ack.sinkState, committables, stateInfo: s.head?.describeState?.() ?? null };
+    // A finished subtask's sink state comes with its final cut (a promise); a running one's is the writer's value.
+    const sinkState = ack.sinkState instanceof Promise ? await ack.sinkState : ack.sinkState;
+    return { chain: s.chain.id, index: s.index, snapshot: ack.snapshot, sinkState, committables, stateInfo: s.head?.describeState?.() ?? null };
   }
 
   /**
@@ -379,7 +381,12 @@ export class JobRuntime implements SubtaskHost {
    * one after another in checkpoint order, even when a later checkpoint completes while an earlier commit still runs.
    */
   commitLocal(id: number): Promise<void> {
-    const run = this.commitQueue.then(() => this.commitNow(id));
+    return this.inCommitOrder(() => this.commitNow(id));
+  }
+
+  /** Runs `commit` after the commits queued before it (a sink never commits twice at once). */
+  private inCommitOrder(commit: () => Promise<void>): Promise<void> {
+    const run = this.commitQueue.then(commit);
     this.commitQueue = run.catch(() => {});
     return run;
   }
@@ -398,6 +405,9 @@ export class JobRuntime implements SubtaskHost {
   triggerCheckpoint(savepoint = false): Promise<CheckpointInfo> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.inFlight) return Promise.reject(new CheckpointError(`checkpoint ${this.inFlight.id} is still in progress`));
+    // Once every subtask finished, the final commit makes all output visible: a checkpoint would add nothing and
+    // could complete after it (as on worker threads, where the coordinator refuses too).
+    if (this.isFinished) return Promise.reject(new CheckpointError(`job '${this.jobName}' has finished: no more checkpoints`));
     const id = this.nextCheckpointId++;
     return new Promise<CheckpointInfo>((resolve, reject) => {
       const p: PendingCheckpoint = { id, startedAt: this.clock.now(), savepoint, acks: new Map(), expected: this.subtasks.length, resolve, reject };
@@ -455,8 +465,10 @@ export class JobRuntime implements SubtaskHost {
     for (const s of this.sinks) {
       const w = s.sinkWriter!;
       await w.finish?.();
-      const c = w.preCommit ? await w.preCommit(Number.MAX_SAFE_INTEGER) : [];
-      if (c.length > 0) await w.commit?.(c);
+      // The cut taken at end of input; a checkpoint taken after it holds the same committables, and commits are
+      // idempotent and queued, so committing them again here is safe.
+      const c = (s.finalSink ? (await s.finalSink).committables : w.preCommit ? await w.preCommit(FINAL_CUT) : undefined) ?? [];
+      if (c.length > 0) await this.inCommitOrder(async () => { await w.commit?.(c); });
     }
   }
 

@@ -121,6 +121,8 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     const every = plan.config.checkpointIntervalMs;
     if (every === undefined || cancelled || rt.isFinished) return;
     stopPeriodic = clock.schedule(clock.now() + every, () => {
+      // The input ended meanwhile: the final commit follows, without another checkpoint.
+      if (rt.isFinished) return;
       rt.triggerCheckpoint().catch((e) => { if (!(e instanceof CheckpointError && /in progress/.test(e.message))) rt.fail(e); }).finally(schedulePeriodic);
     });
   };

@@ -12,11 +12,17 @@ import { WatermarkValve } from '../watermark-valve.js';
 import type { ChannelMessage, ChannelReceiver } from './channel-message.js';
 import type { Router } from './routing.js';
 
+/** The checkpoint id a sink's final cut at end of input is pre-committed under. */
+export const FINAL_CUT = Number.MAX_SAFE_INTEGER;
+
 /** What a subtask reports to the checkpoint coordinator at a barrier. */
 export interface SubtaskAck {
   /** State of the chain's head: an operator's keyed state, or a source's position. */
   readonly snapshot: OperatorSnapshot;
-  /** The state of the sink writer at the end of the chain, if any (kept apart from the head's). */
+  /**
+   * The state of the sink writer at the end of the chain, if any (kept apart from the head's); read only once
+   * `committables` settled. After end of input it is a promise: the state after the sink's final cut.
+   */
   readonly sinkState?: unknown;
   /** Sink committables, possibly still being produced (a sink's pre-commit may do I/O). */
   readonly committables: Promise<readonly unknown[]> | undefined;
@@ -111,7 +117,14 @@ export class Subtask implements ChannelReceiver {
   unroutedSide: ((tag: string, batch: RecordBatch) => void) | undefined;
   /** The state at end of input, acknowledged by checkpoints taken after the subtask finished. */
   finalSnapshot: OperatorSnapshot = {};
-  finalSinkState: unknown;
+  /**
+   * The sink's final cut: taken at end of input once the sink's writes settled, so it holds all the output since the
+   * last barrier, with the writer's state right after it. Checkpoints taken after the subtask finished hold both
+   * (their source positions are at the end, so a restore never replays that output); the final commit commits it.
+   */
+  finalSink: Promise<{ readonly committables: readonly unknown[] | undefined; readonly state: unknown }> | undefined;
+  /** Writes of the sink still in flight (a write that returned a promise). */
+  private readonly sinkWrites = new Set<Promise<unknown>>();
 
   constructor(
     readonly chain: Chain,
@@ -255,7 +268,13 @@ export class Subtask implements ChannelReceiver {
     if (n > 0) {
       if (this.sinkWriter) {
         const r = this.sinkWriter.write(v, t, n);
-        if (r && typeof (r as Promise<void>).then === 'function') this.host.pending(r as Promise<void>);
+        if (r && typeof (r as Promise<void>).then === 'function') {
+          const p = r as Promise<void>;
+          this.host.pending(p);
+          this.sinkWrites.add(p);
+          const settled = (): void => { this.sinkWrites.delete(p); };
+          p.then(settled, settled);
+        }
       } else if (this.main) {
         this.main.send(v, t, n);
       }
@@ -376,11 +395,35 @@ export class Subtask implements ChannelReceiver {
     const snapshot = this.head?.snapshot() ?? {};
     const operatorState = this.operatorState?.(0);
     this.finalSnapshot = operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState };
-    this.finalSinkState = this.sinkWriter?.snapshot?.(0);
+    if (this.sinkWriter) this.finalSink = this.cutFinal(this.sinkWriter);
     const msg: ChannelMessage = { kind: 'end' };
     this.main?.broadcast(msg);
     for (const r of this.sides.values()) r.broadcast(msg);
     this.host.finished(this);
+  }
+
+  /**
+   * Pre-commits what the sink wrote since the last barrier, once its writes in flight settled (a write returning a
+   * promise may take its records only then); nothing is written to it after end of input.
+   */
+  private cutFinal(w: SinkWriter<unknown>): Promise<{ committables: readonly unknown[] | undefined; state: unknown }> {
+    const cut = Promise.allSettled([...this.sinkWrites]).then(async () => {
+      const committables = w.preCommit ? Promise.resolve(w.preCommit(FINAL_CUT)) : undefined;
+      const state = w.snapshot?.(FINAL_CUT);
+      return { committables: await committables, state };
+    });
+    cut.catch(() => {});
+    return cut;
+  }
+
+  /** Acknowledges barrier `id` after end of input: the state at end of input and the sink's final cut. */
+  acknowledgeFinished(id: number): void {
+    const sink = this.finalSink;
+    const sinkState = sink?.then((x) => x.state);
+    sinkState?.catch(() => {});
+    const committables = this.sinkWriter?.preCommit ? sink?.then((x) => x.committables ?? []) : undefined;
+    committables?.catch(() => {});
+    this.host.acknowledge(this, id, { snapshot: this.finalSnapshot, sinkState, committables });
   }
 }
 
