@@ -59,12 +59,7 @@ describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, 
     return max;
   };
 
-  it('leaves each record exactly once in final files after three kills', {
-    // Skipped: it loses records in about one run in four (seen in CI with fresh services; seeds 44527 and earlier
-    // 69847), a real exactly-once bug of the file sink or the restore path that is not found yet. Run it with
-    // MILLRACE_RUN_KNOWN_FAILURES=1 while fixing it.
-    skip: process.env.MILLRACE_RUN_KNOWN_FAILURES === '1' ? false : 'known intermittent record loss under SIGKILL, being fixed',
-  }, async () => {
+  it('leaves each record exactly once in final files after three kills', async () => {
     const seed = Number(process.env.MILLRACE_TEST_SEED ?? Date.now() % 100_000);
     const random = rng(seed);
     const logs: string[] = [];
