@@ -126,3 +126,53 @@ test('regression: a source fused with its sink in one chain keeps its own positi
   assert.equal(lines.length, COUNT);
   assert.deepEqual(lines, Array.from({ length: COUNT }, (_, i) => JSON.stringify({ key: ev(i).key, v: ev(i).v })).sort());
 });
+
+test('regression: a barrier never falls between reading a batch and handing it down', async (t) => {
+  // The read loop let timers run every 64 synchronous batches, but between `next()` and `emit()`: a checkpoint
+  // triggered then stored the position after a batch the sink had not received, so a restore from it lost the batch.
+  const base = await mkdtemp(join(tmpdir(), 'millrace-eo-yield-'));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  const N = 300;
+  const STOP = 200;
+  interface Rec { i: number }
+  const job = (source: Source<Rec>, out: string) =>
+    defineJob('yield', (env) => {
+      // Buffered (writes return nothing to wait for), so that only the read loop lets timers run.
+      env.fromSource(source, { uid: 'src' }).sinkTo(jsonLinesFileSink(out, { log: () => {}, bufferRecords: 1_000 }), { uid: 'out' });
+    }, { batchSize: 1 });
+  let reachedStop: () => void = () => {};
+  const reached = new Promise<void>((r) => (reachedStop = r));
+  let onFirstRead: () => void = () => {};
+  // One record per read, synchronously; the first read asks for a checkpoint on the next turn of the event loop,
+  // which comes when the read loop first lets timers run; reads wait at STOP until the job is stopped.
+  const eager: Source<Rec> = {
+    description: 'eager',
+    bounded: true,
+    createReader: () => {
+      let next = 0;
+      return {
+        next() {
+          if (next === 0) setImmediate(() => onFirstRead());
+          if (next === STOP) { reachedStop(); return new Promise<null>(() => {}); }
+          return { values: [{ i: next++ }] };
+        },
+        snapshot: () => next,
+        restore: (p) => { next = p as number; },
+      };
+    },
+  };
+  const out = join(base, 'out');
+  const checkpoints = join(base, 'checkpoints');
+  let cp: Promise<unknown> | undefined;
+  const first = runJob(job(eager, out), { checkpoints });
+  onFirstRead = () => { cp = first.checkpoint(); };
+  await reached;
+  console.log('CP', JSON.stringify([...((await cp) as any).states.entries()]));
+  await first.cancel();
+  await runJob(job(sources.generator<Rec>({ count: N, generate: (i) => ({ i }) }), out), { checkpoints, restore: 'latest' }).done;
+  const seen = new Map<number, number>();
+  for (const l of await committedLines(out)) { const i = (JSON.parse(l) as Rec).i; seen.set(i, (seen.get(i) ?? 0) + 1); }
+  const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !seen.has(i));
+  const twice = [...seen].filter(([, c]) => c > 1).map(([i]) => i);
+  assert.deepEqual({ missing, twice }, { missing: [], twice: [] });
+});

@@ -143,12 +143,8 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     let n = 0;
     while (!cancelled && rt.failed === undefined) {
       let r = d.reader.next(plan.config.batchSize);
-      if (r && typeof (r as Promise<unknown>).then === 'function') {
-        r = await Promise.race([r as Promise<null>, failed, stopped]);
-      } else if (++n % YIELD_EVERY === 0) {
-        // Let timers (checkpoints, processing time) run between long runs of synchronous batches.
-        await new Promise<void>((res) => setImmediate(res));
-      }
+      const sync = !(r && typeof (r as Promise<unknown>).then === 'function');
+      if (!sync) r = await Promise.race([r as Promise<null>, failed, stopped]);
       if (cancelled || rt.failed !== undefined) return;
       const batch = r as Awaited<typeof r>;
       d.checkIdleness(clock.now());
@@ -162,6 +158,9 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
         await rt.drainWrites();
         d.addBackpressure(performance.now() - waitFrom);
       }
+      // Let timers (checkpoints, processing time) run between long runs of synchronous batches: only once the batch
+      // read is emitted, since a barrier injected in between would store a position past records not yet handed down.
+      if (sync && ++n % YIELD_EVERY === 0) await new Promise<void>((res) => setImmediate(res));
     }
   };
 

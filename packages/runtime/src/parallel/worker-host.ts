@@ -231,8 +231,8 @@ export async function runSlot(task: SlotTask): Promise<void> {
         if (waited) d.addBackpressure(performance.now() - waitFrom);
         if (cancelled) return;
         let r = d.reader.next(plan.config.batchSize);
-        if (r && typeof (r as Promise<unknown>).then === 'function') r = await (r as Promise<null>);
-        else if (++n % YIELD_EVERY === 0) await new Promise<void>((res) => setImmediate(res));
+        const sync = !(r && typeof (r as Promise<unknown>).then === 'function');
+        if (!sync) r = await (r as Promise<null>);
         if (cancelled || runtime.failed !== undefined) return;
         const batch = r as Awaited<typeof r>;
         d.checkIdleness(Date.now());
@@ -241,6 +241,9 @@ export async function runSlot(task: SlotTask): Promise<void> {
           return;
         }
         d.emit(batch);
+        // Let messages (barriers) and timers in only once the batch read is emitted: a barrier between reading and
+        // emitting it would store a position past records not yet handed down.
+        if (sync && ++n % YIELD_EVERY === 0) await new Promise<void>((res) => setImmediate(res));
       }
     };
 
