@@ -106,8 +106,8 @@ Look at the files:
   curl -s '${hdfs.webhdfsUrl}/webhdfs/v1${out}?op=LISTSTATUS&user.name=${hdfs.user}'
   curl -sL '${hdfs.webhdfsUrl}/webhdfs/v1${first}?op=OPEN&user.name=${hdfs.user}' -o minute-averages.avro
   java -jar avro-tools-1.12.1.jar tojson minute-averages.avro | head     # and: getschema minute-averages.avro
-  hdfs dfs -fs ${hdfs.fsUri} -text '${out}/*/*/*.avro' | head        # Hadoop's FsShell, e.g. from the dev services' jars:
-  java -cp "$(ls -d ~/.cache/millrace/jars/hdfs-*)/*" org.apache.hadoop.fs.FsShell -fs ${hdfs.fsUri} -text '${first}' | head
+  npx millrace dev hdfs -ls -R ${out}                                # Hadoop's own shell (hdfs dfs) on the dev HDFS
+  npx millrace dev hdfs -text '${out}/*/*/part-*.avro' | head        # part-*: in-progress and pending files start with a dot
 Checkpoints of the streaming job: ${BASE}/${run}/checkpoints; the last ${KEEP_RUNS} runs are kept under ${BASE}.`);
   if (!same) process.exitCode = 1;
 } finally {

@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FS_SHELL_MAIN_CLASS, prepareHadoopClient, useDevServices, type DevServicesLease, type HadoopClient } from '@millrace/devservices';
 
@@ -89,5 +90,18 @@ describe("Hadoop's FsShell on the dev HDFS", { timeout: 300_000 }, () => {
     const open = await fetch(`${api}${dir}/put/from-fsshell.txt?op=OPEN&user.name=${user}`);
     assert.equal(open.status, 200);
     assert.equal(await open.text(), 'written by FsShell\n');
+  });
+
+  it('`millrace dev hdfs` runs the same shell on the HDFS named by MILLRACE_HDFS_URI and passes its exit code', async () => {
+    await webhdfsWrite(`${dir}/cli/a.txt`, 'via the millrace command\n');
+    const bin = fileURLToPath(new URL('../../packages/cli/bin/millrace.js', import.meta.url));
+    const env = { ...process.env, MILLRACE_HDFS_URI: services.hdfs!.fsUri, MILLRACE_HDFS_USER: user };
+    const { stdout } = await run(process.execPath, [bin, 'dev', 'hdfs', '-cat', `${dir}/cli/a.txt`], { env, timeout: 120_000 });
+    assert.equal(stdout, 'via the millrace command\n');
+    const missing = await run(process.execPath, [bin, 'dev', 'hdfs', '-ls', `${dir}/cli/nope`], { env, timeout: 120_000 }).then(() => 0, (e: { code?: number; stderr?: string }) => {
+      assert.match(e.stderr ?? '', /No such file or directory/);
+      return e.code;
+    });
+    assert.equal(missing, 1, 'the shell\'s exit code for a missing path');
   });
 });

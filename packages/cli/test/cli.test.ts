@@ -55,3 +55,18 @@ test('unknown flags and missing values are errors that name the flag', () => {
   assert.throws(() => parseFlags(['--parallelism'], ['parallelism']), /flag --parallelism needs a value/);
   assert.deepEqual([...parseFlags(['job.ts', '--parallelism=2'], ['parallelism']).flags], [['parallelism', '2']]);
 });
+
+test('millrace dev hdfs without a running dev HDFS says how to start one; with no arguments it shows its usage', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-dev-'));
+  try {
+    const env = { ...process.env, MILLRACE_DEV_DIR: dir, MILLRACE_HDFS_URI: '' };
+    const none = spawnSync(process.execPath, [bin, 'dev', 'hdfs', '-ls', '/'], { encoding: 'utf8', env });
+    assert.equal(none.status, 1, none.stderr);
+    assert.match(none.stderr, new RegExp(`millrace dev hdfs: no dev HDFS is running in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: start it with \`millrace dev up\`, or set MILLRACE_HDFS_URI`));
+    const usage = spawnSync(process.execPath, [bin, 'dev', 'hdfs'], { encoding: 'utf8', env });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /^Usage: millrace dev hdfs <FsShell arguments>/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@
  * - `process-exited`: the service's JVM exited while starting.
  * - `stop-failed`: the JVM did not exit after SIGTERM and SIGKILL.
  * - `bad-config`: an option, flag or environment variable has an invalid value.
+ * - `not-running`: a command needs a running dev service and none is recorded as running.
  * - `aborted`: the caller's `AbortSignal` fired.
  */
 export type DevServicesErrorCode =
@@ -20,6 +21,7 @@ export type DevServicesErrorCode =
   | 'process-exited'
   | 'stop-failed'
   | 'bad-config'
+  | 'not-running'
   | 'aborted';
 
 /**

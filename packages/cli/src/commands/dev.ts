@@ -3,8 +3,11 @@
  * `@millrace/devservices`. `up` starts them in the background and returns once they answer their probes;
  * `down` stops them (data kept unless `--wipe`); `status` shows what runs where.
  */
+import { spawn } from 'node:child_process';
 import {
   DevServicesError,
+  FS_SHELL_MAIN_CLASS,
+  prepareHadoopClient,
   HADOOP_VERSION,
   KAFKA_VERSION,
   devServicesStatus,
@@ -32,7 +35,7 @@ export interface CommandIo {
 
 const SERVICE_LABEL: Record<ServiceName, string> = { kafka: 'Kafka', hdfs: 'HDFS' };
 
-const DEV_HELP = `Usage: millrace dev <up|down|status> [flags]
+const DEV_HELP = `Usage: millrace dev <up|down|status|hdfs> [flags]
 
 Real Apache Kafka ${KAFKA_VERSION} (KRaft, one node) and HDFS ${HADOOP_VERSION} (NameNode + DataNode, WebHDFS)
 on 127.0.0.1, from Maven Central jars. Needs Java 17+ and Maven; jars are resolved once into the cache.
@@ -41,6 +44,7 @@ Commands:
   up       start the services in the background; returns once they answer
   down     stop them (data is kept unless --wipe)
   status   show what runs where: ports, pids, versions, data and log directories
+  hdfs     run Hadoop's own shell (\`hdfs dfs\`) on the dev HDFS: millrace dev hdfs -ls -R /
 
 Run \`millrace dev <command> --help\` for its flags.`;
 
@@ -186,10 +190,59 @@ async function status(args: DevCommandArgs, config: DevServicesConfig, io: Comma
   return 0;
 }
 
+const HDFS_HELP = `Usage: millrace dev hdfs <FsShell arguments>
+
+Runs Hadoop's own file system shell (org.apache.hadoop.fs.FsShell, the class behind \`hdfs dfs\`) from the dev
+services' jars, with its arguments as given, against the dev HDFS (\`millrace dev up\`) or the NameNode named by
+MILLRACE_HDFS_URI (as user MILLRACE_HDFS_USER when set). Exits with the shell's exit code. Examples:
+
+  millrace dev hdfs -ls -R /millrace/examples/iot
+  millrace dev hdfs -text '/millrace/examples/iot/*/*/part-*.avro'
+  millrace dev hdfs -cat /data/readings/dt=2026-11-01/hour=08/part-0-0.jsonl
+
+Globs match hidden files too: Millrace's in-progress and pending part files start with a dot, so list final files
+with a pattern like part-*.avro. Java 17+ and Maven are needed (the jars are resolved once into the cache).
+  -h, --help   show this help (\`millrace dev hdfs -help\` shows FsShell's own)`;
+
+/** Where `dev hdfs` finds the NameNode: MILLRACE_HDFS_URI, else the running dev HDFS. */
+async function hdfsTarget(config: DevServicesConfig): Promise<{ fsUri: string; user: string | undefined }> {
+  const fromEnv = process.env.MILLRACE_HDFS_URI;
+  if (fromEnv) return { fsUri: fromEnv, user: process.env.MILLRACE_HDFS_USER };
+  const hdfs = (await devServicesStatus(config)).find((s) => s.details.service === 'hdfs' && s.running)?.details;
+  if (!hdfs?.endpoints.fs) {
+    throw new DevServicesError('not-running', `no dev HDFS is running in ${config.workDir}: start it with \`millrace dev up\`, or set MILLRACE_HDFS_URI (e.g. hdfs://namenode:8020) for another HDFS`);
+  }
+  return { fsUri: hdfs.endpoints.fs, user: process.env.MILLRACE_HDFS_USER ?? hdfs.endpoints.user };
+}
+
+/** `millrace dev hdfs …`: Hadoop's FsShell with the given arguments; its output and exit code pass through. */
+async function hdfsShell(argv: readonly string[], io: CommandIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    (argv.length === 0 ? io.err : io.out)(HDFS_HELP);
+    return argv.length === 0 ? 2 : 0;
+  }
+  try {
+    const config = resolveDevServicesConfig({});
+    const { fsUri, user } = await hdfsTarget(config);
+    const client = await prepareHadoopClient(fsUri, { cacheDir: config.cacheDir, ...(user ? { user } : {}) });
+    const child = spawn(client.java, ['-cp', client.classpath, FS_SHELL_MAIN_CLASS, ...argv], { env: client.env, stdio: 'inherit' });
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+  } catch (error) {
+    if (error instanceof DevServicesError) {
+      io.err(`millrace dev hdfs: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 /** The `dev` entry of the command table in `bin.ts`. */
 export const devCommand = {
   /** One line for `millrace --help`. */
-  summary: 'start, stop and inspect real Kafka and HDFS for development (up | down | status)',
+  summary: 'start, stop and inspect real Kafka and HDFS for development (up | down | status | hdfs)',
   /**
    * Runs `millrace dev ...`.
    *
@@ -198,6 +251,8 @@ export const devCommand = {
    * @returns the process exit code: 0 on success, 1 on failure, 2 on a usage error
    */
   async run(argv: readonly string[], io: CommandIo): Promise<number> {
+    // Everything after `dev hdfs` belongs to Hadoop's shell, whose flags look like ours.
+    if (argv[0] === 'hdfs') return hdfsShell(argv.slice(1), io);
     let args: DevCommandArgs;
     try {
       args = parseDevCommandArgs(argv);
