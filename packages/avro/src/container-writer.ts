@@ -28,10 +28,12 @@ export interface ContainerWriterOptions {
 const MAGIC = Buffer.from('Obj\x01', 'latin1');
 
 /**
- * Builds one Avro object container file in memory, block by block: `header()` once, then `append` records; every
- * time a block fills up, its compressed bytes become available from `take()`. `end()` returns the last block.
+ * Builds one Avro object container file in memory, block by block: `append` records; every time a block fills up,
+ * its compressed bytes become available from `take()`. `end()` returns the rest. The first bytes taken (by `take`,
+ * `takeBlocks`, `end` or `endBlocks`) start with the file header, so the concatenation of everything taken is the
+ * file; a caller that wants the header on its own calls `header()` before the first take, and it is not repeated.
  * The output is standard (readable by avro-tools, Hadoop's `-text`, Spark, Hive). It does no I/O, so a sink can
- * stream the bytes anywhere.
+ * stream the bytes anywhere. Not safe for concurrent use: one caller appends and takes, in that order.
  */
 export class ContainerWriter<T = unknown> {
   readonly type: AvroType;
@@ -46,6 +48,8 @@ export class ContainerWriter<T = unknown> {
   private out: Array<Uint8Array | Promise<Uint8Array>> = [];
   private outBytes = 0;
   private readonly background: number;
+  /** Whether the header was returned (by `header()` or with the first bytes taken). */
+  private headerTaken = false;
   private compressing = 0;
   /** Uncompressed bytes of the blocks compressing in the background. */
   private compressingRaw = 0;
@@ -68,7 +72,12 @@ export class ContainerWriter<T = unknown> {
     this.background = this.codec.compressAsync ? Math.max(0, opts.backgroundBlocks ?? 0) : 0;
   }
 
-  /** The file header: magic, metadata (schema, codec), sync marker. Emitted by `take()` too, once, unless taken here. */
+  /**
+   * The file header: magic, metadata (schema, codec), sync marker. Call it before the first `take()` (or `end()`)
+   * to get the header on its own; otherwise that first take returns it in front of the blocks. Either way the header
+   * is emitted once: `take()` and `end()` never repeat it, and calling `header()` again returns a copy for inspection
+   * that is not counted in `bytes`.
+   */
   header(): Uint8Array {
     const parts: Buffer[] = [MAGIC];
     const meta: Record<string, string> = { ...this.metadata, 'avro.schema': JSON.stringify(this.type.schema({ exportAttrs: true })), 'avro.codec': this.codec.name };
@@ -81,8 +90,14 @@ export class ContainerWriter<T = unknown> {
     }
     parts.push(zigzag(0), this.sync);
     const h = Buffer.concat(parts);
-    this.bytes += h.length;
+    if (!this.headerTaken) this.bytes += h.length;
+    this.headerTaken = true;
     return h;
+  }
+
+  /** The header when it has not been taken yet, else nothing: what goes in front of the next bytes taken. */
+  private headerOnce(): Uint8Array | undefined {
+    return this.headerTaken ? undefined : this.header();
   }
 
   /** Encodes records into the current block; completed blocks wait in `take()`. */
@@ -163,30 +178,36 @@ export class ContainerWriter<T = unknown> {
     return block;
   }
 
-  /** The completed blocks since the last call, as one chunk (empty when none). Not with `backgroundBlocks`: use `takeBlocks`. */
+  /**
+   * The completed blocks since the last call, as one chunk (empty when none), preceded by the header on the first
+   * call unless `header()` was called. Not with `backgroundBlocks`: use `takeBlocks`.
+   */
   take(): Uint8Array {
-    if (this.out.length === 0) return EMPTY;
     if (this.background > 0) throw new Error('ContainerWriter with backgroundBlocks: read its blocks with takeBlocks()');
-    const chunk = this.out.length === 1 ? this.out[0] as Uint8Array : Buffer.concat(this.out as Uint8Array[], this.outBytes);
+    const h = this.headerOnce();
+    if (this.out.length === 0) return h ?? EMPTY;
+    const parts = h ? [h, ...(this.out as Uint8Array[])] : this.out as Uint8Array[];
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.outBytes + (h?.length ?? 0));
     this.out = [];
     this.outBytes = 0;
     return chunk;
   }
 
   /**
-   * The blocks closed since the last call, in order, as one chunk: at once when none is still compressing in the
-   * background, else a promise of it.
+   * The blocks closed since the last call, in order, as one chunk (preceded by the header on the first call, as for
+   * `take`): at once when none is still compressing in the background, else a promise of it.
    */
   takeBlocks(): Uint8Array | Promise<Uint8Array> {
-    if (this.out.length === 0) return EMPTY;
-    const parts = this.out;
+    const h = this.headerOnce();
+    if (this.out.length === 0) return h ?? EMPTY;
+    const parts = h ? [h, ...this.out] : this.out;
     this.out = [];
     this.outBytes = 0;
     if (parts.every((p) => p instanceof Uint8Array)) return join(parts as Uint8Array[]);
     return Promise.all(parts).then(join);
   }
 
-  /** Flushes the last block and returns every byte not taken yet: the end of the file. */
+  /** Flushes the last block and returns every byte not taken yet (the header too, if never taken): the end of the file. */
   end(): Uint8Array {
     this.flushBlock();
     return this.take();

@@ -119,6 +119,30 @@ describe('avro container files', () => {
     });
   }
 
+  it('emits the header once with the first bytes taken when header() was not called (append, take, end)', async () => {
+    for (const codec of ['deflate', 'snappy', 'null'] as const) {
+      const w = new ContainerWriter(readingV1, { codec, blockSize: 1024 });
+      w.append(records.slice(0, 300));
+      const first = w.take();
+      w.append(records.slice(300, 600));
+      const file = Buffer.concat([first, w.take(), (w.append(records.slice(600, 900)), w.end())]);
+      assert.equal(file.length, w.bytes);
+      looseEqual(readContainer(file).records, records.slice(0, 900));
+      // Nothing appended: the file is the header alone, read as an empty container.
+      assert.deepEqual(readContainer(new ContainerWriter(readingV1, { codec }).end()).records, []);
+      // header() first: take() does not repeat it.
+      const h = new ContainerWriter(readingV1, { codec, blockSize: 1024 });
+      const header = h.header();
+      h.append(records.slice(0, 300));
+      looseEqual(readContainer(Buffer.concat([header, h.take(), h.end()])).records, records.slice(0, 300));
+    }
+    const bg = new ContainerWriter(readingV1, { blockSize: 1024, backgroundBlocks: 2 });
+    const parts: Array<Uint8Array | Promise<Uint8Array>> = [];
+    for (let i = 0; i < 2000; i += 500) { bg.append(records.slice(i, i + 500)); parts.push(bg.takeBlocks()); }
+    parts.push(bg.endBlocks());
+    looseEqual(readContainer(Buffer.concat(await Promise.all(parts))).records, records.slice(0, 2000));
+  });
+
   it('reports a corrupt block with its path and byte offset', () => {
     const w = new ContainerWriter(readingV1, { blockSize: 2048 });
     const file = Buffer.concat([w.header(), (w.append(records.slice(0, 1000)), w.end())]);

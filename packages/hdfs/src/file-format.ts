@@ -37,18 +37,11 @@ export function avroFormat<T>(schema: AvroSchema, opts: { codec?: 'null' | 'defl
     description: `avro(${typeof opts.codec === 'object' ? opts.codec.name : opts.codec ?? 'deflate'})`,
     open(): PartEncoder<T> {
       const w = new ContainerWriter<T>(schema, opts);
-      let header: Uint8Array | undefined = w.header();
-      /** The header goes before the first bytes taken. */
-      const withHeader = (blocks: Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> => {
-        if (!header) return blocks;
-        const h = header; header = undefined;
-        if (blocks instanceof Promise) return blocks.then((b) => (b.length === 0 ? h : Buffer.concat([h, b])));
-        return blocks.length === 0 ? h : Buffer.concat([h, blocks]);
-      };
+      // The writer puts the header in front of the first bytes taken.
       return {
         append: (values, count) => w.append(values, count),
-        take: () => withHeader(w.takeBlocks()),
-        end: () => withHeader(w.endBlocks()),
+        take: () => w.takeBlocks(),
+        end: () => w.endBlocks(),
         get bytes() { return w.pendingBytes; },
       };
     },
