@@ -6,6 +6,7 @@ import { deadLetterMessage, originOf } from './dead-letter-format.js';
 import { KafkaConnectorError } from './errors.js';
 import { ExactlyOnceWriter } from './exactly-once-writer.js';
 import type { DeliveryGuarantee, KafkaSinkOptions } from './kafka-sink-options.js';
+import { checkSinkOptionNames } from './option-names.js';
 import { serdes, type Serde } from './serde.js';
 import type { RecordEncoder, SinkTarget } from './sink-target.js';
 import { clientFor } from './topics.js';
@@ -69,6 +70,7 @@ export class KafkaSink<T> implements Sink<T> {
 
   /** Values with a serde of your own (Avro from `@millrace/avro`, say). */
   static of<T>(s: KafkaSinkSerdes<T>, opts: KafkaSinkOptions<T>): KafkaSink<T> {
+    checkSinkOptionNames(opts);
     const keySerde = s.key ?? rawKey;
     const topic = opts.topic;
     const useEventTime = (opts.timestamp ?? 'event') === 'event';
@@ -93,6 +95,7 @@ export class KafkaSink<T> implements Sink<T> {
    * the error, the step and the source topic, partition and offset (`DEAD_LETTER_HEADERS`).
    */
   static deadLetters(opts: KafkaConnectionOptions & { readonly topic: string; readonly deliveryGuarantee?: DeliveryGuarantee; readonly transactionalIdPrefix?: string }): KafkaSink<DeadLetter> {
+    checkSinkOptionNames(opts);
     const encoder = (jobName: string): RecordEncoder<DeadLetter> => (dl) =>
       deadLetterMessage({ error: dl.error, errorType: dl.errorType, step: dl.step, uid: dl.uid, job: jobName }, originOf(dl.value), dl.value);
     const sink = new KafkaSink<DeadLetter>(opts, encoder(''), opts.deliveryGuarantee, 'dead-letters');

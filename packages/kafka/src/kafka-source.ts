@@ -2,6 +2,7 @@ import type { Source, SourceReader, SourceReaderContext } from '@millrace/core';
 import type { HeaderValue } from './client.js';
 import { KafkaConnectorError } from './errors.js';
 import type { KafkaSourceOptions } from './kafka-source-options.js';
+import { checkSourceOptionNames } from './option-names.js';
 import { KafkaSourceReader, valueDecoder, type RecordDecoder } from './kafka-source-reader.js';
 import { serdes, type Serde } from './serde.js';
 import { clientFor } from './topics.js';
@@ -26,6 +27,7 @@ export interface KafkaSourceSerdes<K, V> {
 }
 
 function checkOptions<T>(opts: KafkaSourceOptions<T>): void {
+  checkSourceOptionNames(opts);
   const hasTopics = opts.topics !== undefined && opts.topics.length > 0;
   if (hasTopics === (opts.topicPattern !== undefined)) {
     throw new KafkaConnectorError('config', `KafkaSource: give either topics (a non-empty list) or topicPattern, ${hasTopics ? 'not both' : 'got neither'}`);

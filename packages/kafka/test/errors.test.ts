@@ -26,3 +26,16 @@ it('errors are classified by what went wrong, and connector errors pass through 
   const once = describeKafkaError(new Error('x'), 'op', brokers);
   assert.equal(describeKafkaError(once, 'other op', brokers), once);
 });
+
+it('a misspelled or foreign option name fails when the source or sink is created, with a suggestion', async () => {
+  const { KafkaSink, KafkaSource, KafkaConnectorError } = await import('../src/index.ts');
+  const refused = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof KafkaConnectorError && e.code === 'config' && pattern.test(e.message));
+  refused(() => KafkaSource.json({ topics: ['t'], groupId: 'g', autoOffsetReset: 'earliest' } as never), /^KafkaSource: unknown option 'autoOffsetReset' \(did you mean startFrom\?\)\. Its options are: brokers, .*startFrom/);
+  refused(() => KafkaSource.json({ topic: 't', groupId: 'g' } as never), /unknown option 'topic' \(did you mean topics\?\)/);
+  refused(() => KafkaSource.string({ topics: ['t'], groupId: 'g', readComitted: true } as never), /unknown option 'readComitted' \(did you mean readCommitted\?\)/);
+  refused(() => KafkaSink.json({ topic: 't', delivery: 'exactly-once', lingr: 5 } as never), /^KafkaSink: unknown options 'delivery' \(did you mean deliveryGuarantee\?\), 'lingr' \(did you mean linger\?\)/);
+  refused(() => KafkaSink.deadLetters({ topic: 'dead', topics: ['x'] } as never), /unknown option 'topics' \(did you mean topic\?\)/);
+  // Every documented option is accepted.
+  KafkaSource.json({ topics: ['t'], groupId: 'g', startFrom: 'earliest', bounded: true, readCommitted: false, fetchMaxWait: '50ms', brokers: ['127.0.0.1:9092'] });
+  KafkaSink.json({ topic: 't', key: () => 'k', deliveryGuarantee: 'exactly-once', linger: '5ms', transactionalIdPrefix: 'p' });
+});
