@@ -53,6 +53,17 @@ describe('WebHdfsFileSystem on the dev HDFS', { timeout: 300_000 }, () => {
     await assert.rejects(new WebHdfsFileSystem({ url: 'http://127.0.0.1:1' }).exists('/x'), (e: HdfsError) => e.code === 'unreachable' && /WebHDFS URL/.test(e.message));
   });
 
+  it('reports a file where a directory is expected, naming the file (not as a permission problem)', async () => {
+    await fs.writeFile(`${dir}/nd/afile`, Buffer.from('a file'));
+    const notDir = (e: HdfsError) => e.code === 'not-a-directory' && e.message.includes(`a file exists where a directory is expected: ${dir}/nd/afile is a file`) && !/permission/.test(e.message);
+    await assert.rejects(fs.status(`${dir}/nd/afile/out`), notDir);
+    await assert.rejects(fs.listStatus(`${dir}/nd/afile/out`), notDir);
+    await assert.rejects(fs.mkdirs(`${dir}/nd/afile/out`), notDir);
+    await assert.rejects(fs.mkdirs(`${dir}/nd/afile`), notDir);
+    const s = fs.createStream(`${dir}/nd/afile/out/part-0-0.avro`);
+    await assert.rejects(s.close(), notDir);
+  });
+
   it('serves as checkpoint storage: a job checkpoints to HDFS and restores from it', async () => {
     const job = defineJob('hdfs-chk', (env) => {
       env.fromSource(sources.generator({ generate: (i) => i, ratePerSecond: 2000 }), { uid: 'src' })

@@ -1,8 +1,8 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { HdfsError } from './errors.js';
+import { HdfsError, HINTS } from './errors.js';
 import type { FileStatus, FileStore, FileWriteStream } from './file-store.js';
 
 /**
@@ -23,8 +23,21 @@ export class LocalFileStore implements FileStore {
   }
   private wrap(op: string, path: string, e: unknown): HdfsError {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      const file = this.fileInTheWay(path, op === 'mkdirs');
+      if (file !== undefined) return new HdfsError('not-a-directory', `${op} ${this.uri}${path} failed: a file exists where a directory is expected: ${file} is a file, not a directory — ${HINTS['not-a-directory']}`, path, undefined, { cause: e });
+    }
     const kind = code === 'ENOENT' ? 'not-found' : code === 'EACCES' || code === 'EPERM' ? 'permission' : code === 'EEXIST' ? 'exists' : 'io';
     return new HdfsError(kind, `${op} ${this.uri}${path} failed: ${(e as Error).message}`, path, undefined, { cause: e });
+  }
+  /** The first ancestor of `path` (or `path` itself, with `self`) that is a file: what ENOTDIR is about. */
+  private fileInTheWay(path: string, self = false): string | undefined {
+    const segs = path.split('/').filter((x) => x !== '');
+    for (let i = 1; i < segs.length + (self ? 1 : 0); i++) {
+      const at = `/${segs.slice(0, i).join('/')}`;
+      try { if (!statSync(this.p(at)).isDirectory()) return at; } catch { return undefined; }
+    }
+    return undefined;
   }
   async status(path: string): Promise<FileStatus | undefined> {
     try {
@@ -69,7 +82,7 @@ export class LocalFileStore implements FileStore {
   }
   async writeFile(path: string, data: Uint8Array): Promise<void> {
     const full = this.p(path);
-    await mkdir(dirname(full), { recursive: true });
+    try { await mkdir(dirname(full), { recursive: true }); } catch (e) { throw this.wrap('mkdirs', path.slice(0, path.lastIndexOf('/')) || '/', e); }
     const tmp = `${full}.${randomUUID().slice(0, 8)}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, full);
@@ -80,7 +93,9 @@ export class LocalFileStore implements FileStore {
     try { await rename(this.p(from), this.p(to)); } catch (e) { throw this.wrap('rename', from, e); }
   }
   async delete(path: string): Promise<void> { await rm(this.p(path), { recursive: true, force: true }); }
-  async mkdirs(path: string): Promise<void> { await mkdir(this.p(path), { recursive: true }); }
+  async mkdirs(path: string): Promise<void> {
+    try { await mkdir(this.p(path), { recursive: true }); } catch (e) { throw this.wrap('mkdirs', path, e); }
+  }
   createStream(path: string, opts: { overwrite?: boolean } = {}): FileWriteStream {
     const full = this.p(path);
     const ready = mkdir(dirname(full), { recursive: true }).then(() => createWriteStream(full, { flags: opts.overwrite ? 'w' : 'wx' }));
