@@ -1,11 +1,15 @@
-import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { HdfsError, HINTS, fromRemoteException, isNotFound } from './errors.js';
 import type { FileStatus, FileStore, FileWriteStream } from './file-store.js';
 
 /** Options of {@link WebHdfsFileSystem}. */
 export interface WebHdfsOptions {
-  /** The NameNode's HTTP address, e.g. `http://127.0.0.1:9870` (MILLRACE_WEBHDFS_URL). */
+  /**
+   * The NameNode's HTTP address (http or https), e.g. `http://127.0.0.1:9870` (MILLRACE_WEBHDFS_URL); not its RPC
+   * address (`hdfs://…:9000`), which the constructor rejects naming the URL.
+   */
   readonly url: string;
   /** `user.name` for simple authentication (MILLRACE_HDFS_USER); default the OS user. */
   readonly user?: string;
@@ -36,11 +40,12 @@ export class WebHdfsFileSystem implements FileStore {
   readonly uri: string;
   private readonly base: URL;
   private readonly user: string;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  private readonly agents = { http: new Agent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
   /** @internal */
   readonly timeoutMs: number;
+  /** @throws HdfsError `invalid` naming the URL when it is not an http(s) URL (e.g. the NameNode's RPC address). */
   constructor(private readonly opts: WebHdfsOptions) {
-    this.base = new URL(opts.url);
+    this.base = webHdfsUrl(opts.url);
     this.user = opts.user ?? process.env.MILLRACE_HDFS_USER ?? process.env.USER ?? 'root';
     this.uri = `webhdfs://${this.base.host}`;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
@@ -58,7 +63,7 @@ export class WebHdfsFileSystem implements FileStore {
   /** One HTTP exchange; collects the body. */
   private send(method: string, target: URL, body?: Uint8Array): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const req = request(target, { method, agent: this.agent, timeout: this.timeoutMs, headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength } : { 'content-length': 0 } }, (res) => {
+      const req = request(target, { method, agent: target.protocol === 'https:' ? this.agents.https : this.agents.http, timeout: this.timeoutMs, headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength } : { 'content-length': 0 } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -207,8 +212,35 @@ export class WebHdfsFileSystem implements FileStore {
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    this.agent.destroy();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
+}
+
+/** node:http's or node:https' `request`, by the URL's scheme (a NameNode on https redirects to DataNodes on https). */
+function request(target: URL, opts: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  return target.protocol === 'https:' ? httpsRequest(target, opts, onResponse) : httpRequest(target, opts, onResponse);
+}
+
+/**
+ * The WebHDFS base URL, checked: http or https only. WebHDFS is served on the NameNode's HTTP port (9870 by default,
+ * 50070 before Hadoop 3), not on its RPC port (`hdfs://…:8020` or `:9000`, `fs.defaultFS`).
+ */
+function webHdfsUrl(url: string): URL {
+  const needs = "WebHDFS needs the NameNode's HTTP address, e.g. http://127.0.0.1:9870 (dfs.namenode.http-address), not its RPC address (hdfs://…, fs.defaultFS)";
+  let u: URL | undefined;
+  try { u = new URL(url); } catch { /* reported below */ }
+  if (u === undefined || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new HdfsError('invalid', `WebHdfsFileSystem url '${url}' is not a URL with a scheme: ${needs}`, '');
+  }
+  if (u.protocol === 'hdfs:' || u.protocol === 'webhdfs:' || u.protocol === 'swebhdfs:') {
+    const http = u.protocol === 'swebhdfs:' ? 'https' : 'http';
+    throw new HdfsError('invalid', `WebHdfsFileSystem url '${url}' has the scheme ${u.protocol.slice(0, -1)}: ${needs}${u.protocol === 'hdfs:' ? '' : `; write ${http}://${u.host}`}`, '');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new HdfsError('invalid', `WebHdfsFileSystem url '${url}' has the scheme ${u.protocol.slice(0, -1)}, not http or https: ${needs}`, '');
+  }
+  return u;
 }
 
 /** A request destroyed because it waited longer than `timeoutMs`. */
