@@ -96,10 +96,10 @@ const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
  */
 export function fileSink<T>(opts: FileSinkOptions<T>): Sink<T> {
   const base = opts.path.replace(/\/+$/, '');
-  if (!base.startsWith('/')) throw new HdfsError('not-found', `fileSink path must be absolute on ${opts.fs.uri}, got '${opts.path}'`, opts.path);
+  if (!base.startsWith('/')) throw new HdfsError('invalid', `fileSink path must be absolute on ${opts.fs.uri}, got '${opts.path}'`, opts.path);
   const prefix = opts.prefix ?? 'part';
   const ext = opts.format.extension;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(prefix)) throw new HdfsError('io', `fileSink prefix '${prefix}' may hold letters, digits, '_' and '.' only`, opts.path);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(prefix)) throw new HdfsError('invalid', `fileSink prefix '${prefix}' may hold letters, digits, '_' and '.' only`, opts.path);
   return {
     description: `fileSink(${opts.fs.uri}${base}, ${opts.format.description})`,
     createWriter: (ctx) => new FileSinkWriter(opts, base, prefix, ext, ctx),

@@ -3,7 +3,7 @@ import { AvroError } from '@millrace/avro';
 import { HdfsError } from './errors.js';
 import { planSplits, type FileSplit } from './file-split.js';
 import type { FileStore } from './file-store.js';
-import { parsePartitionFilter, type PartitionFilter } from './path-pattern.js';
+import { PathPattern, checkPartitionFilter, parsePartitionFilter, partitionFilterText, type PartitionFilter } from './path-pattern.js';
 import { ProgressReporter } from './progress.js';
 import type { FileInputFormat, SplitReader } from './split-readers.js';
 
@@ -19,11 +19,26 @@ export interface SkippedSplit {
 /** Options of {@link fileSource}. */
 export interface FileSourceOptions<T> {
   readonly fs: FileStore;
-  /** Absolute paths or globs (`*`, `?`, `{a,b}`, `[0-9]`, `**`); a directory means every file below it. */
+  /**
+   * Absolute paths or globs (`*`, `?`, `{a,b}`, `[0-9]`, `**`); a directory means every file below it. A relative
+   * path fails when the source is created. A path or glob that matches no file fails the job when it starts, naming
+   * it and the directory listed, as Spark fails on an input path that does not exist (see `allowEmpty`).
+   */
   readonly paths: string | readonly string[];
+  /**
+   * Read nothing, with a warning in the log, from a path or glob that matches no file, instead of failing (default
+   * false). For inputs that may legitimately be empty, e.g. a day without data.
+   */
+  readonly allowEmpty?: boolean;
   /** `avroInput({ readerSchema })` or `jsonLinesInput()`. */
   readonly format: FileInputFormat<T>;
-  /** Partition pruning on Hive-style directories, e.g. `['dt>=2026-11-01', 'hour<12']`. */
+  /**
+   * Partition pruning on Hive-style directories, e.g. `['dt>=2026-11-01', 'hour<12']`; numbers compare as numbers,
+   * anything else as strings. Checked when the source is created: a filter that does not parse, or whose value starts
+   * with an operator character (`dt=>2026-11-01`), fails naming it; so does a filter on a column the globs do not
+   * have when they name every directory level (`/data/dt=*\/hour=*\/*.avro` has `dt` and `hour`). Otherwise the job
+   * fails when it starts if no path listed has the filter's column. Files whose paths lack the column are read.
+   */
   readonly partitions?: readonly (string | PartitionFilter)[];
   /** Avro files above this size are read as several splits, cut at sync markers (default 64 MiB). */
   readonly splitBytes?: number;
@@ -55,7 +70,25 @@ interface Position {
  */
 export function fileSource<T>(opts: FileSourceOptions<T>): Source<T> & { readonly skipped: SkippedSplit[] } {
   const patterns = typeof opts.paths === 'string' ? [opts.paths] : [...opts.paths];
-  const filters = (opts.partitions ?? []).map((f) => (typeof f === 'string' ? parsePartitionFilter(f) : f));
+  const where = `fileSource(${opts.fs.uri} ${patterns.join(', ')})`;
+  for (const p of patterns) {
+    if (typeof p !== 'string' || !p.startsWith('/')) throw new HdfsError('invalid', `${where}: paths must be absolute on ${opts.fs.uri}, got '${String(p)}'`, String(p));
+  }
+  const compiled = patterns.map((p) => new PathPattern(p));
+  const filters = (opts.partitions ?? []).map((f) => {
+    try { return typeof f === 'string' ? parsePartitionFilter(f) : checkPartitionFilter(f); } catch (e) {
+      throw new HdfsError('invalid', `${where}: ${(e as Error).message}`, patterns[0] ?? '/', undefined, { cause: e });
+    }
+  });
+  const named = compiled.map((c) => c.columns);
+  if (named.every((c) => c !== undefined)) {
+    const all = [...new Set(named.flatMap((c) => c!))];
+    for (const f of filters) {
+      if (all.includes(f.column)) continue;
+      const which = patterns.length === 1 ? `the path pattern '${patterns[0]}' does not have` : `none of the path patterns has`;
+      throw new HdfsError('invalid', `${where}: partition filter '${partitionFilterText(f)}' is on the column '${f.column}', which ${which} (${all.length > 0 ? `its columns: ${all.join(', ')}` : 'it has no column=… directory'}): fix the filter's column or the pattern`, patterns[0]!);
+    }
+  }
   const skipped: SkippedSplit[] = [];
   return {
     description: `fileSource(${opts.fs.uri} ${patterns.join(', ')}, ${opts.format.description})`,
@@ -89,7 +122,11 @@ class FileSourceReader<T> implements SourceReader<T> {
   }
 
   private async plan(): Promise<FileSplit[]> {
-    const all = await planSplits(this.opts.fs, this.patterns, this.filters, this.opts.format.splittable, this.opts.splitBytes ?? 64 * 1024 * 1024);
+    const all = await planSplits(this.opts.fs, this.patterns, this.filters, this.opts.format.splittable, this.opts.splitBytes ?? 64 * 1024 * 1024, {
+      allowEmpty: this.opts.allowEmpty ?? false,
+      // Every subtask plans the same splits: one warning is enough.
+      log: this.ctx.subtaskIndex === 0 ? this.log : () => {},
+    });
     const mine = all.filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex).filter((s) => !this.done.has(s.id));
     this.totalBytes = mine.reduce((n, s) => n + (s.end - s.start), 0);
     if (this.opts.progress !== false) {

@@ -18,7 +18,7 @@ export { eventTimeBuckets, fieldBuckets, type BucketAssigner } from './buckets.j
 export { walkFiles } from './walk.js';
 export { fileSource, type FileSourceOptions, type SkippedSplit } from './file-source.js';
 export { avroInput, jsonLinesInput, type FileInputFormat, type SplitReader } from './split-readers.js';
-export { planSplits, type FileSplit } from './file-split.js';
-export { PathPattern, parsePartitionFilter, partitionMatches, partitionsOf, type PartitionFilter } from './path-pattern.js';
+export { planSplits, type FileSplit, type PlanSplitsOptions } from './file-split.js';
+export { PathPattern, parsePartitionFilter, checkPartitionFilter, partitionFilterText, partitionMatches, partitionsOf, type PartitionFilter } from './path-pattern.js';
 export { ProgressReporter } from './progress.js';
 export { kafkaConnectLayout } from './kafka-connect-layout.js';

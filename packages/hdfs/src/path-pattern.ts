@@ -1,3 +1,5 @@
+import { HdfsError } from './errors.js';
+
 /** A comparison on a Hive-style partition column, e.g. `dt>=2026-11-01` or `device=sensor-7`. */
 export interface PartitionFilter {
   readonly column: string;
@@ -5,11 +7,36 @@ export interface PartitionFilter {
   readonly value: string;
 }
 
-/** Parses `dt>=2026-11-01`-style filters; throws naming the filter that does not parse. */
+const FORMS = 'write <column><op><value> with op one of = != < <= > >=, e.g. dt>=2026-11-01 or device=sensor-7';
+const OPS: readonly string[] = ['=', '!=', '<', '<=', '>', '>='];
+
+/**
+ * Parses `dt>=2026-11-01`-style filters. Throws naming the filter when it does not parse, and when its value starts
+ * with an operator character (`dt=>2026-11-01` would otherwise compare `dt` with the string `>2026-11-01`).
+ */
 export function parsePartitionFilter(text: string): PartitionFilter {
   const m = /^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|<|>)\s*(.+?)\s*$/.exec(text);
-  if (!m) throw new Error(`partition filter '${text}' does not parse: write <column><op><value> with op one of = != < <= > >=, e.g. dt>=2026-11-01`);
-  return { column: m[1]!, op: m[2] as PartitionFilter['op'], value: m[3]! };
+  if (!m) throw new Error(`partition filter '${text}' does not parse: ${FORMS}`);
+  return checkPartitionFilter({ column: m[1]!, op: m[2] as PartitionFilter['op'], value: m[3]! }, text);
+}
+
+/** Checks a filter given as an object as `parsePartitionFilter` checks text; returns it. */
+export function checkPartitionFilter(f: PartitionFilter, text = partitionFilterText(f)): PartitionFilter {
+  if (typeof f.column !== 'string' || !/^[A-Za-z_][\w.]*$/.test(f.column)) throw new Error(`partition filter '${text}' has no valid column name: ${FORMS}`);
+  if (!OPS.includes(f.op)) throw new Error(`partition filter '${text}' has the operator '${String(f.op)}': ${FORMS}`);
+  if (typeof f.value !== 'string' || f.value === '') throw new Error(`partition filter '${text}' has no value: ${FORMS}`);
+  if (/^[=<>!]/.test(f.value)) {
+    // `=>` and `=<` are `>=` and `<=` written the other way round.
+    const swapped = `${f.value[0]}${f.op}`;
+    const meant = OPS.includes(swapped) ? ` (did you mean '${f.column}${swapped}${f.value.slice(1)}'?)` : '';
+    throw new Error(`partition filter '${text}' does not parse: its value '${f.value}' starts with an operator character${meant}; ${FORMS}`);
+  }
+  return f;
+}
+
+/** A filter as text, e.g. `dt>=2026-11-01`. */
+export function partitionFilterText(f: PartitionFilter): string {
+  return `${f.column}${f.op}${f.value}`;
 }
 
 function compare(a: string, b: string): number {
@@ -47,6 +74,19 @@ export function partitionsOf(path: string): Record<string, string> {
   return out;
 }
 
+function patternColumns(pattern: string): string[] | undefined {
+  if (!/[*?{[]/.test(pattern)) return undefined;
+  const segs = pattern.split('/').slice(1);
+  const columns: string[] = [];
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const named = /^([A-Za-z_][\w.]*)=/.exec(seg);
+    if (seg.includes('**') || (i < segs.length - 1 && /[*?{[]/.test(seg) && !named)) return undefined;
+    if (named) columns.push(named[1]!);
+  }
+  return columns;
+}
+
 function segmentRegex(seg: string): string {
   let re = '';
   for (let i = 0; i < seg.length; i++) {
@@ -78,7 +118,7 @@ export class PathPattern {
   private readonly full: RegExp;
   private readonly segs: string[];
   constructor(readonly pattern: string) {
-    if (!pattern.startsWith('/')) throw new Error(`path pattern '${pattern}' must be absolute`);
+    if (!pattern.startsWith('/')) throw new HdfsError('invalid', `path pattern '${pattern}' must be absolute (start with '/')`, pattern);
     const segs = pattern.split('/').slice(1);
     let k = 0;
     while (k < segs.length - 1 && !/[*?{[]/.test(segs[k]!)) k++;
@@ -88,7 +128,14 @@ export class PathPattern {
     const body = this.segs.map((s, i) => (s === '**' ? (i === last ? '(?:[^/]+/)*[^/]+' : '(?:[^/]+/)*') : `${segmentRegex(s)}${i === last ? '' : '/'}`)).join('');
     this.full = new RegExp(`^${body}$`);
     if (!/[*?{[]/.test(pattern)) this.full = new RegExp(`^${segmentRegex(this.segs.join('/'))}$`);
+    this.columns = patternColumns(pattern);
   }
+  /**
+   * The partition columns every matching path has (`dt`, `hour` of `/data/dt=*\/hour=*\/*.avro`), or `undefined`
+   * when matching paths may have others: a directory (no glob), `**`, or a wildcard directory segment that is not
+   * `column=…`.
+   */
+  readonly columns: readonly string[] | undefined;
   private rel(path: string): string { return this.root === '/' ? path.slice(1) : path.slice(this.root.length + 1); }
   /** Whether a file matches. */
   matches(path: string): boolean { return this.full.test(this.rel(path)); }
