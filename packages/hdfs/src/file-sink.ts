@@ -3,6 +3,7 @@ import type { Sink, SinkWriter, SinkWriterContext } from '@millrace/core';
 import { checkBucket, type BucketAssigner } from './buckets.js';
 import type { FileFormat, PartEncoder } from './file-format.js';
 import type { FileStore, FileWriteStream } from './file-store.js';
+import { AvroError } from '@millrace/avro';
 import { HdfsError } from './errors.js';
 import { walkFiles } from './walk.js';
 
@@ -272,7 +273,11 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   private flushBatch(part: OpenPart<T>, now: number): boolean {
     const n = part.batch.length;
     if (n === 0) return false;
-    part.encoder.append(part.batch, n);
+    try {
+      part.encoder.append(part.batch, n);
+    } catch (e) {
+      throw this.encodingError(part, e);
+    }
     part.first ??= part.batch[0];
     part.last = part.batch[n - 1];
     part.count += n;
@@ -280,6 +285,16 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     part.lastWrite = now;
     this.push(part, part.encoder.take());
     return true;
+  }
+
+  /**
+   * A record the format cannot encode (an Avro record that does not match the schema), reported with the sink's
+   * operator and path on the file system, and the bucket: the format's own error names only the field.
+   */
+  private encodingError(part: OpenPart<T>, e: unknown): Error {
+    const where = `${this.ctx.uid}: file sink ${this.opts.fs.uri}${this.base}${part.bucket ? ` (bucket ${part.bucket})` : ''}, format ${this.opts.format.description}`;
+    if (e instanceof AvroError) return new AvroError(e.code, `${where}: ${e.message}`, { ...e.details, path: this.dir(part.bucket), cause: e });
+    return new HdfsError('io', `${where}: a record cannot be encoded: ${(e as Error).message}`, this.dir(part.bucket), undefined, { cause: e });
   }
 
   private scheduleInactivityCheck(): void {
