@@ -15,7 +15,8 @@ export interface AvroSerdeOptions {
 
 /**
  * A {@link Serde} for single Avro-encoded values (no header): `serialize` writes with `schema`, `deserialize`
- * reads bytes written with `schema` as `readerSchema` (or `schema`).
+ * reads bytes written with `schema` as `readerSchema` (or `schema`). Stateless; safe to share between sources and
+ * sinks.
  */
 export function avroSerde<T>(schema: AvroSchema, opts: AvroSerdeOptions = {}): Serde<T> {
   const writer = avroType(schema);
@@ -23,11 +24,13 @@ export function avroSerde<T>(schema: AvroSchema, opts: AvroSerdeOptions = {}): S
   const resolver = resolverFor(reader, writer);
   const validate = opts.validate ?? true;
   return {
+    name: `avro(${writer.name ?? writer.typeName})`,
     serialize(value) {
       if (validate) assertValid(writer, value);
       return writer.toBuffer(value);
     },
     deserialize(bytes) {
+      if (bytes === null) return null as T;
       try {
         return reader.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), resolver) as T;
       } catch (e) {

@@ -75,15 +75,17 @@ export interface SchemaRegistrySerdeOptions {
 
 /**
  * A serde for the Confluent schema-registry wire format (magic byte 0, 4-byte schema id, Avro body). Registers the
- * schema once (async, before it returns), so `serialize` is synchronous. Reading: `prepare(batch)` fetches unknown
- * writer schemas by id; `deserialize` then resolves each value to `schema` (schema evolution).
+ * schema once (async, before it returns), so `serialize` is synchronous. Reading resolves each value to `schema`
+ * (schema evolution): `deserialize` decodes at once when the value's writer schema is loaded, else returns a promise
+ * that fetches it by id first (once per id); `prepare(batch)` loads them ahead for a batch.
  */
 export async function schemaRegistrySerde<T>(opts: SchemaRegistrySerdeOptions): Promise<PreparedSerde<T>> {
   const client = typeof opts.registry === 'string' ? new SchemaRegistryClient(opts.registry) : opts.registry;
   const type = avroType(opts.schema);
   const id = await client.register(opts.subject, type);
   const validate = opts.validate ?? true;
-  const writers = new Map<number, { type: AvroType; resolver: ReturnType<typeof resolverFor> }>();
+  type Writer = { type: AvroType; resolver: ReturnType<typeof resolverFor> };
+  const writers = new Map<number, Writer>();
   writers.set(id, { type, resolver: undefined });
   const idOf = (bytes: Uint8Array): number => {
     if (bytes.byteLength < 5 || bytes[0] !== CONFLUENT_MAGIC_BYTE) {
@@ -91,7 +93,22 @@ export async function schemaRegistrySerde<T>(opts: SchemaRegistrySerdeOptions): 
     }
     return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(1);
   };
+  const load = async (i: number): Promise<Writer> => {
+    const w = await client.schemaById(i);
+    const loaded = writers.get(i) ?? { type: w, resolver: resolverFor(type, w, `schema id ${i}`) };
+    writers.set(i, loaded);
+    return loaded;
+  };
+  const decode = (bytes: Uint8Array, w: Writer): T => {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset + 5, bytes.byteLength - 5);
+    try {
+      return type.fromBuffer(buf, w.resolver as never) as T;
+    } catch (e) {
+      throw new AvroError('corrupt-file', `cannot decode ${bytes.byteLength} bytes (schema id ${idOf(bytes)}, subject ${opts.subject}) as ${type.name ?? type.typeName}: ${(e as Error).message}`, { cause: e });
+    }
+  };
   return {
+    name: `schema-registry(${opts.subject})`,
     serialize(value) {
       if (validate) assertValid(type, value, `subject ${opts.subject}`);
       const body = type.toBuffer(value);
@@ -104,17 +121,14 @@ export async function schemaRegistrySerde<T>(opts: SchemaRegistrySerdeOptions): 
     async prepare(batch) {
       const missing = new Set<number>();
       for (const b of batch) { const i = idOf(b); if (!writers.has(i)) missing.add(i); }
-      for (const i of missing) {
-        const w = await client.schemaById(i);
-        writers.set(i, { type: w, resolver: resolverFor(type, w, `schema id ${i}`) });
-      }
+      for (const i of missing) await load(i);
     },
     deserialize(bytes) {
+      if (bytes === null) return null as T;
       const i = idOf(bytes);
       const w = writers.get(i);
-      if (!w) throw new AvroError('registry', `schema id ${i} is not loaded: call prepare(batch) before deserialize`);
-      const buf = Buffer.from(bytes.buffer, bytes.byteOffset + 5, bytes.byteLength - 5);
-      return type.fromBuffer(buf, w.resolver as never) as T;
+      if (!w) return load(i).then((loaded) => decode(bytes, loaded));
+      return decode(bytes, w);
     },
   };
 }

@@ -42,6 +42,9 @@ describe('avro serdes', () => {
     assert.equal(serde.deserialize(serde.serialize({ ...v, amount: '0.07' })).amount, '0.07');
     assert.throws(() => serde.serialize({ ...v, id: 'not-a-uuid' }), (e: AvroError) => e.field === 'id' && /field 'id'/.test(e.message));
     assert.throws(() => serde.serialize({ ...v, amount: '123456789.12' }), (e: AvroError) => e.field === 'amount');
+    // The shape of @millrace/kafka's Serde: a name, and a Kafka null (tombstone) reads as null.
+    assert.equal(serde.name, 'avro(Payment)');
+    assert.equal(serde.deserialize(null), null);
   });
 
   it('reads old data with a newer reader schema (added field with default)', () => {
@@ -90,7 +93,16 @@ describe('avro serdes', () => {
       const v2 = await schemaRegistrySerde<Record<string, unknown>>({ registry: url, subject: 'readings-value', schema: readingV2 });
       await v2.prepare([bytes]);
       looseEqual(v2.deserialize(bytes), { device: 'd1', ts: new Date(7), value: 2, unit: 'C' });
+      // Without prepare (as the Kafka source calls it): a promise that fetches the writer schema once, then at once.
+      const v3 = await schemaRegistrySerde<Record<string, unknown>>({ registry: url, subject: 'readings-value', schema: readingV2 });
+      const pending = v3.deserialize(bytes);
+      assert.ok(pending instanceof Promise);
+      looseEqual(await pending, { device: 'd1', ts: new Date(7), value: 2, unit: 'C' });
+      looseEqual(v3.deserialize(bytes), { device: 'd1', ts: new Date(7), value: 2, unit: 'C' });
+      assert.equal(v3.deserialize(null), null, 'a Kafka tombstone reads as null');
+      assert.equal(v3.name, 'schema-registry(readings-value)');
       const unknown = Buffer.from(bytes); unknown.writeInt32BE(999, 1);
+      await assert.rejects(async () => v3.deserialize(unknown), (e: AvroError) => e.code === 'registry' && /schemas\/ids\/999/.test(e.message));
       await assert.rejects(v2.prepare([unknown]), (e: AvroError) => e.code === 'registry' && /404/.test(e.message) && /schemas\/ids\/999/.test(e.message));
       assert.throws(() => v2.deserialize(new Uint8Array([1, 2])), /wire format/);
     } finally { server.close(); }
