@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { HdfsError, WebHdfsFileSystem } from '@millrace/hdfs';
+import { HdfsError, WebHdfsFileSystem, fileSink, jsonLinesFormat } from '@millrace/hdfs';
 import { defineJob, sinks, sources } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
 
@@ -62,6 +62,13 @@ describe('WebHdfsFileSystem on the dev HDFS', { timeout: 300_000 }, () => {
     await assert.rejects(fs.mkdirs(`${dir}/nd/afile`), notDir);
     const s = fs.createStream(`${dir}/nd/afile/out/part-0-0.avro`);
     await assert.rejects(s.close(), notDir);
+    // What a user met: a job whose sink path runs through the file.
+    await assert.rejects(runJob(defineJob('notdir', (env) => {
+      env.fromArray([1, 2, 3], { uid: 'src' }).sinkTo(fileSink({ fs, path: `${dir}/nd/afile/out`, format: jsonLinesFormat(), log: () => {} }), { uid: 'sink' });
+    })).done, (e: unknown) => {
+      for (let x = e; x; x = (x as { cause?: unknown }).cause) if (x instanceof HdfsError) return notDir(x);
+      return false;
+    });
   });
 
   it('serves as checkpoint storage: a job checkpoints to HDFS and restores from it', async () => {
