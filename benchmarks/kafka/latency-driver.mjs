@@ -33,8 +33,14 @@ void reader.run({
 });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
-// Warm up until a record made it through (group joins of the job and of this reader are done).
+// Warm up until a record made it through (group joins of the job and of this reader are done), for a minute at most.
+const warmDeadline = Date.now() + 60_000;
 while (!warm) {
+  if (Date.now() > warmDeadline) {
+    parentPort.postMessage({ error: `no record came through ${output} within 60 s of warm-up` });
+    await Promise.allSettled([producer.disconnect(), reader.disconnect()]);
+    process.exit(0);
+  }
   await producer.send({ topic: input, acks: -1, messages: [{ value: JSON.stringify({ id: -1, sent: Date.now() }) }] });
   await sleep(50);
 }

@@ -196,6 +196,7 @@ async function latency(kind: 'bare' | 'millrace', rate: number): Promise<Measure
   topics.push(latIn, latOut);
   await createTopics({ brokers }, [{ topic: latIn, partitions: PARTITIONS }, { topic: latOut, partitions: PARTITIONS }]);
   let stop: () => Promise<unknown>;
+  let failed: Promise<never> = new Promise(() => {});
   if (kind === 'millrace') {
     const passJob = defineJob('bench-kafka-latency', (env) => {
       env.fromSource(KafkaSource.json<{ id: number; sent: number }>({ brokers, topics: [latIn], groupId: `bench-lat-${rate}-${run}`, startFrom: 'earliest' }), { uid: 'in' })
@@ -205,6 +206,7 @@ async function latency(kind: 'bare' | 'millrace', rate: number): Promise<Measure
     }, { batchSize: 512 });
     const handle = runJob(passJob);
     stop = () => handle.cancel();
+    failed = handle.done.then(() => { throw new Error('the latency job ended by itself'); });
   } else {
     const c = kafka.consumer({ groupId: `bench-lat-bare-${rate}-${run}`, maxWaitTimeInMs: 100 });
     const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -223,10 +225,14 @@ async function latency(kind: 'bare' | 'millrace', rate: number): Promise<Measure
     stop = () => Promise.all([c.disconnect(), p.disconnect()]);
   }
   const driver = new Worker(new URL('./latency-driver.mjs', import.meta.url), { workerData: { brokers, input: latIn, output: latOut, groupId: `bench-lat-reader-${kind}-${rate}-${run}`, rate, seconds: LATENCY_SECONDS } });
-  const m = await new Promise<Measured>((resolve, reject) => { driver.once('message', resolve); driver.once('error', reject); });
-  await driver.terminate();
-  await stop();
-  return m;
+  try {
+    const m = await Promise.race([failed, new Promise<Measured & { error?: string }>((resolve, reject) => { driver.once('message', resolve); driver.once('error', reject); })]);
+    if (m.error) throw new Error(`latency run (${kind}, ${rate} records/s): ${m.error}`);
+    return m;
+  } finally {
+    await driver.terminate();
+    await stop();
+  }
 }
 
 const sortedOf = (xs: number[]): number[] => xs.slice().sort((a, b) => a - b);

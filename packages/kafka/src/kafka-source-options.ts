@@ -62,7 +62,8 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   readonly fetchMaxBytesPerPartition?: number;
   /**
    * Remember each decoded object's Kafka record, so dead letters raised by later steps of the same chain carry the
-   * original key, value and headers. Default true.
+   * original key, value and headers. Default: true when the job sends dead letters to a sink, else false (it costs a
+   * WeakMap entry per record).
    */
   readonly keepOrigins?: boolean;
   /** Where the reader reports what it did (dead letters, commit problems). Default: stderr. */

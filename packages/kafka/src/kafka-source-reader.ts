@@ -240,7 +240,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     if (toResolve.length > 0) {
       this.consumer!.pause(toResolve.map((p) => p.tp));
       for (const p of toResolve) p.paused = true;
-      void this.resolveStarts(g, toResolve).catch((e) => {
+      void this.resolveStartsRetrying(g, toResolve).catch((e) => {
         this.crashed ??= describeKafkaError(e, `${this.where} could not find where to start in ${toResolve.map((p) => p.split).join(', ')}`, this.client.brokers);
         this.wake();
       });
@@ -266,6 +266,23 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     if (!this.closed && !this.ctx.signal.aborted && g === this.generation) {
       const t = setTimeout(() => void this.checkGate(g), 200);
       t.unref?.();
+    }
+  }
+
+  /**
+   * Looks up the starts, again after errors the client calls retriable (a topic created a moment ago may answer
+   * NOT_LEADER_FOR_PARTITION to an offsets request while its leaders settle), five times at most.
+   */
+  private async resolveStartsRetrying(g: number, ps: PartitionState[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.resolveStarts(g, ps);
+        return;
+      } catch (e) {
+        const retriable = (e as { retriable?: unknown } | null)?.retriable === true;
+        if (!retriable || attempt >= 5 || this.closed || g !== this.generation) throw e;
+        await new Promise<void>((r) => setTimeout(r, 100 * attempt).unref?.());
+      }
     }
   }
 

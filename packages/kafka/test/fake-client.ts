@@ -14,6 +14,8 @@ export class FakeKafka {
   holds = 0;
   /** True while a consumer waits for such a promise before fetching again. */
   holding = false;
+  /** The next this many offset requests fail with a retriable error (as a topic whose leaders are settling). */
+  offsetsFailures = 0;
   /** Called when a consumer starts to wait for backpressure, and when the wait ends. */
   onHold: ((holding: boolean) => void) | undefined;
   createTopic(topic: string, partitions: number): void {
@@ -38,7 +40,13 @@ export class FakeKafka {
         connect: async () => {}, disconnect: async () => {},
         listTopics: async () => [...k.logs.keys()],
         partitions: async (t) => k.logs.get(t)!.map((_, partition) => ({ partition, leader: 1 })),
-        topicOffsets: async (t) => k.logs.get(t)!.map((l, partition) => ({ partition, low: 0, high: l.length })),
+        topicOffsets: async (t) => {
+          if (k.offsetsFailures > 0) {
+            k.offsetsFailures--;
+            throw Object.assign(new Error('This server is not the leader for that topic-partition'), { retriable: true });
+          }
+          return k.logs.get(t)!.map((l, partition) => ({ partition, low: 0, high: l.length }));
+        },
         offsetsForTimestamp: async (t, ts) => k.logs.get(t)!.map((l, partition) => ({ partition, offset: l.findIndex((m) => m.timestamp >= ts) < 0 ? l.length : l.findIndex((m) => m.timestamp >= ts) })),
         committedOffsets: async (g, topics) => topics.flatMap((t) => k.logs.get(t)!.map((_, partition) => ({ topic: t, partition, offset: k.committed.get(`${g}|${t}|${partition}`) ?? -1 }))),
         groupMemberClientIds: async () => [...k.members],

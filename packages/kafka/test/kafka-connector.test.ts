@@ -131,3 +131,14 @@ it('keeps the Kafka origin of decoded records only when the job sends dead lette
     await r.close!();
   }
 });
+
+it('looks up where to start again after a retriable error (a new topic whose leaders are settling)', async () => {
+  const k = new FakeKafka();
+  k.createTopic('t', 1);
+  k.append('t', 0, '"a"');
+  k.offsetsFailures = 2;
+  const r = KafkaSource.json<string>({ client: () => k.client(), topics: ['t'], groupId: 'g', startFrom: 'earliest' }).createReader(ctx());
+  assert.deepEqual((await read<string>(r, 1)).flatMap((b) => b.values), ['a']);
+  assert.equal(k.offsetsFailures, 0);
+  await r.close!();
+});
