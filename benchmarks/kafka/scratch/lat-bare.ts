@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { createTopics } from '@millrace/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+const brokers = ['127.0.0.1:9092']; const run = randomBytes(3).toString('hex');
+const kafka = new Kafka({ clientId: 'b', brokers, logLevel: logLevel.NOTHING });
+const latIn = `lb-in-${run}`, latOut = `lb-out-${run}`;
+await createTopics({ brokers }, [{ topic: latIn, partitions: 4 }, { topic: latOut, partitions: 4 }]);
+const c = kafka.consumer({ groupId: `lb-${run}`, maxWaitTimeInMs: Number(process.env.MW ?? 100) });
+const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+await c.connect(); await p.connect(); await c.subscribe({ topics: [latIn], fromBeginning: true });
+if (!process.env.SAME) void c.run({ eachBatch: async ({ batch }) => {
+  const ms = batch.messages.map((m) => { const r = JSON.parse(m.value!.toString()); r.at = Date.now(); return { value: JSON.stringify(r) }; });
+  if (process.env.NOAWAIT) void p.send({ topic: latOut, acks: -1, messages: ms }); else await p.send({ topic: latOut, acks: -1, messages: ms });
+} });
+const driver = new Worker(new URL('../latency-driver.mjs', import.meta.url), { workerData: { brokers, input: latIn, output: process.env.SAME ? latIn : latOut, groupId: `lbr-${run}`, rate: Number(process.env.RATE ?? 5500), seconds: 5 } });
+const m = await new Promise<any>((r) => driver.once('message', r));
+const s = (xs: number[]) => { const a = xs.slice().sort((x, y) => x - y); return `p50 ${a[Math.floor(a.length / 2)]} p99 ${a[Math.floor(a.length * 0.99)]}`; };
+console.log(`bare kafkajs pass-through at ${Math.round(m.offeredPerSecond)}/s: total ${s(m.latencies)}; in ${s(m.ins)}; out ${s(m.outs)}`);
+process.exit(0);

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { createTopics } from '@millrace/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+const brokers = ['127.0.0.1:9092']; const run = randomBytes(3).toString('hex');
+const kafka = new Kafka({ clientId: 'b', brokers, logLevel: logLevel.NOTHING });
+const t = `ld-${run}`; const P = Number(process.env.P ?? 4);
+await createTopics({ brokers }, [{ topic: t, partitions: P }]);
+const c = kafka.consumer({ groupId: `ld-${run}`, maxWaitTimeInMs: Number(process.env.MW ?? 100), readUncommitted: !!process.env.RU });
+const p = kafka.producer({ idempotent: !process.env.NOIDEM, maxInFlightRequests: 1 });
+await c.connect(); await p.connect(); await c.subscribe({ topics: [t], fromBeginning: true });
+const lat: number[] = []; const fetchLat: number[] = [];
+c.on(c.events.FETCH, (e: any) => fetchLat.push(e.payload.duration));
+void c.run({ eachBatch: async ({ batch }) => { const now = Date.now(); for (const m of batch.messages) lat.push(now - Number(m.value!.toString())); } });
+await new Promise((r) => setTimeout(r, 4000));
+lat.length = 0; fetchLat.length = 0;
+const sendLat: number[] = [];
+for (let i = 0; i < 300; i++) { const s = Date.now(); await p.send({ topic: t, acks: process.env.ACKS1 ? 1 : -1, messages: [{ key: String(i), value: String(Date.now()) }] }); sendLat.push(Date.now() - s); await new Promise((r) => setTimeout(r, 10)); }
+await new Promise((r) => setTimeout(r, 1000));
+const s = (xs: number[]) => { const a = xs.slice().sort((x, y) => x - y); return `p50 ${a[Math.floor(a.length / 2)]} p99 ${a[Math.floor(a.length * 0.99)]} n ${a.length}`; };
+console.log(`MW=${process.env.MW ?? 100} P=${P}: produce→consume ${s(lat)}; send ${s(sendLat)}; fetch durations ${s(fetchLat)}`);
+process.exit(0);
