@@ -106,6 +106,9 @@ it('a second instance with the same group takes half the partitions; when the fi
     await a.exited;
     await produce(brokers, input, events(1000, 3000), (e) => e.key);
     await waitFor(() => ids(reader).size >= 4000, `instance B takes over A's partitions (have ${ids(reader).size} of 4000 ids)`, 180_000);
+    // B says what it took over, and from where.
+    assert.match(b.output(), /rebalance of group '[^']+': 4 partition\(s\) now; new here: /);
+    assert.match(b.output(), /continuing .*-\d at offset \d+.* from the offsets committed by the instance that read them before; keyed state does not move with them/);
   } finally {
     a.child.kill('SIGKILL');
     b?.child.kill('SIGKILL');

@@ -207,6 +207,15 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private onAssignment(assigned: readonly TopicPartition[]): void {
     const g = ++this.generation;
     const keys = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    if (g > 1) {
+      // A rebalance after the first assignment: say what moved, so a takeover (or a lost partition) shows in the log.
+      const before = [...this.parts.values()].filter((p) => p.owned);
+      const gone = before.filter((p) => !keys.has(p.key)).map((p) => p.split);
+      const added = assigned.filter((tp) => !before.some((p) => p.key === tpKey(tp.topic, tp.partition))).map((tp) => `${tp.topic}-${tp.partition}`);
+      if (gone.length > 0 || added.length > 0) {
+        this.log(`[millrace] ${this.where}: rebalance of group '${this.opts.groupId}': ${assigned.length} partition(s) now${added.length > 0 ? `; new here: ${added.join(', ')}` : ''}${gone.length > 0 ? `; moved away: ${gone.join(', ')}` : ''}`);
+      }
+    }
     for (const p of this.parts.values()) {
       if (p.owned && !keys.has(p.key)) {
         p.owned = false;
@@ -295,15 +304,21 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     }
     const lows = new Map<string, number>();
     const starts: number[] = [];
+    const takenOver: string[] = [];
     for (const p of ps) {
       let start = -1;
+      const mine = Math.max(p.next ?? -1, this.restored.get(p.key) ?? -1);
       for (const c of [p.next, this.restored.get(p.key), committed.get(p.key)]) if (c !== undefined && c > start) start = c;
+      if (g > 1 && start >= 0 && start > mine) takenOver.push(`${p.split} at offset ${start}`);
       if (start < 0) start = this.initial.get(p.key) ?? -1;
       if (start < 0) {
         if (!lows.has(p.tp.topic)) for (const o of await this.admin!.topicOffsets(p.tp.topic)) lows.set(tpKey(p.tp.topic, o.partition), o.low);
         start = lows.get(p.key) ?? 0;
       }
       starts.push(start);
+    }
+    if (takenOver.length > 0 && g === this.generation) {
+      this.log(`[millrace] ${this.where}: continuing ${takenOver.join(', ')} from the offsets committed by the instance that read them before; keyed state does not move with them, and their records behind this instance's watermark are late (see the README, "Keyed state across instances")`);
     }
     if (g !== this.generation) return; // a newer assignment looks again
     const resume: TopicPartition[] = [];
