@@ -145,6 +145,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       }
       this.topics = [...(this.opts.topics ?? [])];
     }
+    const dlt = this.opts.onDecodeError === 'dead-letter' ? this.opts.deadLetterTopic : undefined;
+    if (dlt !== undefined && !existing.includes(dlt)) {
+      // Checked now, not when the first bad record arrives (maybe hours later, after the producer's retries).
+      throw new KafkaConnectorError('unknown-topic', `${this.where}: dead-letter topic '${dlt}' (onDecodeError: 'dead-letter') does not exist. Create it first (e.g. createTopics from @millrace/kafka, or kafka-topics.sh --create), or check the name.`);
+    }
     if (this.opts.bounded) {
       for (const t of this.topics) for (const p of await admin.topicOffsets(t)) this.ends.set(tpKey(t, p.partition), p.high);
     }

@@ -39,3 +39,24 @@ it('a misspelled or foreign option name fails when the source or sink is created
   KafkaSource.json({ topics: ['t'], groupId: 'g', startFrom: 'earliest', bounded: true, readCommitted: false, fetchMaxWait: '50ms', brokers: ['127.0.0.1:9092'] });
   KafkaSink.json({ topic: 't', key: () => 'k', deliveryGuarantee: 'exactly-once', linger: '5ms', transactionalIdPrefix: 'p' });
 });
+
+it('a source whose dead-letter topic does not exist fails when it opens, before any record is read', async () => {
+  const { KafkaSource, KafkaConnectorError } = await import('../src/index.ts');
+  const { FakeKafka } = await import('./fake-client.ts');
+  const k = new FakeKafka();
+  k.createTopic('in', 1);
+  k.append('in', 0, '{"fine":true}');
+  const ctx = { jobName: 'j', uid: 'events', subtaskIndex: 0, parallelism: 1, clock: { now: Date.now, schedule: () => () => {} }, signal: new AbortController().signal };
+  const r = KafkaSource.json({ client: () => k.client(), topics: ['in'], groupId: 'g', onDecodeError: 'dead-letter', deadLetterTopic: 'in-dead' }).createReader(ctx);
+  await assert.rejects(async () => r.next(10), (e: unknown) => e instanceof KafkaConnectorError && e.code === 'unknown-topic' && /dead-letter topic 'in-dead' \(onDecodeError: 'dead-letter'\) does not exist/.test(e.message));
+  await r.close!();
+  k.createTopic('in-dead', 1);
+  const ok = KafkaSource.json({ client: () => k.client(), topics: ['in'], groupId: 'g2', startFrom: 'earliest', onDecodeError: 'dead-letter', deadLetterTopic: 'in-dead' }).createReader(ctx);
+  let got: unknown = undefined;
+  for (let i = 0; i < 50 && got === undefined; i++) {
+    const b = (await ok.next(10)) as { values: unknown[] } | null;
+    if (b && b.values.length > 0) got = b.values[0];
+  }
+  assert.deepEqual(got, { fine: true });
+  await ok.close!();
+});
