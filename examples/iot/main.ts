@@ -106,8 +106,9 @@ Look at the files:
   curl -s '${hdfs.webhdfsUrl}/webhdfs/v1${out}?op=LISTSTATUS&user.name=${hdfs.user}'
   curl -sL '${hdfs.webhdfsUrl}/webhdfs/v1${first}?op=OPEN&user.name=${hdfs.user}' -o minute-averages.avro
   java -jar avro-tools-1.12.1.jar tojson minute-averages.avro | head     # and: getschema minute-averages.avro
-  npx millrace dev hdfs -ls -R ${out}                                # Hadoop's own shell (hdfs dfs) on the dev HDFS
-  npx millrace dev hdfs -text '${out}/*/*/part-*.avro' | head        # part-*: in-progress and pending files start with a dot
+Hadoop's own shell on the dev HDFS (part-*: in-progress and pending part files start with a dot):
+  npx millrace dev hdfs -ls -R ${out}
+  npx millrace dev hdfs -text '${out}/*/*/part-*.avro' | head
 Checkpoints of the streaming job: ${BASE}/${run}/checkpoints; the last ${KEEP_RUNS} runs are kept under ${BASE}.`);
   if (!same) process.exitCode = 1;
 } finally {
