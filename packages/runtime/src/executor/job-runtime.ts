@@ -99,6 +99,8 @@ interface PendingCheckpoint {
   readonly savepoint: boolean;
   readonly acks: Map<Subtask, SubtaskAck>;
   readonly expected: number;
+  /** Resolves once the checkpoint completed (written and committed) or failed. */
+  readonly settled: Promise<void>;
   resolve(info: CheckpointInfo): void;
   reject(e: unknown): void;
 }
@@ -152,6 +154,8 @@ export class JobRuntime implements SubtaskHost {
   /** Called when a local subtask finished. */
   onSubtaskFinished: ((subtask: Subtask) => void) | undefined;
   private readonly committables = new Map<number, Map<Subtask, readonly unknown[]>>();
+  /** Acknowledgements whose sink pre-commit is still running (`resolveAck`), in a worker. */
+  private readonly resolvingAcks = new Set<Promise<unknown>>();
   onFailure: ((e: unknown) => void) | undefined;
   checkpointsCompleted = 0;
   readonly busy = new BusyClock();
@@ -364,13 +368,29 @@ export class JobRuntime implements SubtaskHost {
   }
 
   /** Turns an acknowledgement into plain data (awaiting the sink's pre-commit), keeping the committables for `commitLocal`. */
-  async resolveAck(s: Subtask, id: number, ack: SubtaskAck): Promise<AckRecord> {
-    const committables = ack.committables ? await ack.committables : undefined;
-    if (committables && committables.length > 0) {
+  resolveAck(s: Subtask, id: number, ack: SubtaskAck): Promise<AckRecord> {
+    const r = this.resolveAckNow(s, id, ack);
+    const tracked = r.then(() => {}, () => {});
+    this.resolvingAcks.add(tracked);
+    void tracked.then(() => this.resolvingAcks.delete(tracked));
+    return r;
+  }
+
+  private async resolveAckNow(s: Subtask, id: number, ack: SubtaskAck): Promise<AckRecord> {
+    const cut = ack.committables ? await ack.committables : undefined;
+    if (cut && cut.length > 0) {
       let m = this.committables.get(id);
       if (!m) this.committables.set(id, (m = new Map()));
-      m.set(s, committables);
+      m.set(s, cut);
     }
+    // Committables of earlier checkpoints not committed yet (one failed to complete, or its commit still runs) go
+    // into this one too: a restore from it commits them again, so none is left behind by a crash.
+    const earlier: unknown[] = [];
+    for (const k of [...this.committables.keys()].sort((a, b) => a - b)) {
+      const c = k < id ? this.committables.get(k)!.get(s) : undefined;
+      if (c && c !== cut) earlier.push(...c);
+    }
+    const committables = earlier.length > 0 ? [...earlier, ...(cut ?? [])] : cut;
     // A finished subtask's sink state comes with its final cut (a promise); a running one's is the writer's value.
     const sinkState = ack.sinkState instanceof Promise ? await ack.sinkState : ack.sinkState;
     return { chain: s.chain.id, index: s.index, snapshot: ack.snapshot, sinkState, committables, stateInfo: s.head?.describeState?.() ?? null };
@@ -393,11 +413,16 @@ export class JobRuntime implements SubtaskHost {
 
   private commitQueue: Promise<void> = Promise.resolve();
 
+  /**
+   * Commits what was pre-committed for checkpoint `id` and for earlier ones not committed yet (a checkpoint that
+   * failed to complete: the completed one holds their committables too), oldest first. They are forgotten only once
+   * committed, so a checkpoint taken meanwhile still holds them.
+   */
   private async commitNow(id: number): Promise<void> {
-    const mine = this.committables.get(id);
-    this.committables.delete(id);
-    for (const k of [...this.committables.keys()]) if (k < id) this.committables.delete(k);
-    if (mine) for (const [s, c] of mine) await s.sinkWriter?.commit?.(c);
+    for (const k of [...this.committables.keys()].filter((k) => k <= id).sort((a, b) => a - b)) {
+      for (const [s, c] of this.committables.get(k)!) await s.sinkWriter?.commit?.(c);
+      this.committables.delete(k);
+    }
     for (const src of this.sources) await src.reader.notifyCheckpointComplete?.(id);
   }
 
@@ -410,7 +435,13 @@ export class JobRuntime implements SubtaskHost {
     if (this.isFinished) return Promise.reject(new CheckpointError(`job '${this.jobName}' has finished: no more checkpoints`));
     const id = this.nextCheckpointId++;
     return new Promise<CheckpointInfo>((resolve, reject) => {
-      const p: PendingCheckpoint = { id, startedAt: this.clock.now(), savepoint, acks: new Map(), expected: this.subtasks.length, resolve, reject };
+      let settle: () => void = () => {};
+      const settled = new Promise<void>((r) => (settle = r));
+      const p: PendingCheckpoint = {
+        id, startedAt: this.clock.now(), savepoint, acks: new Map(), expected: this.subtasks.length, settled,
+        resolve: (info) => { settle(); resolve(info); },
+        reject: (e) => { settle(); reject(e); },
+      };
       this.inFlight = p;
       try {
         this.injectBarrier(id);
@@ -426,9 +457,10 @@ export class JobRuntime implements SubtaskHost {
     try {
       const records = await Promise.all(this.subtasks.map((s) => this.resolveAck(s, p.id, p.acks.get(s)!)));
       const written = await writeCheckpoint(this.storage, this.physical, records, p.id, p.savepoint, this.clock.now());
-      if (this.inFlight === p) this.inFlight = undefined;
       // Completed: now make the sinks' pre-committed output visible, and tell sources (e.g. commit Kafka offsets).
+      // It stays in flight until committed, so that the final commit at end of input comes after it.
       await this.commitLocal(p.id);
+      if (this.inFlight === p) this.inFlight = undefined;
       const info: CheckpointInfo = { checkpointId: p.id, path: written.path, durationMs: this.clock.now() - p.startedAt, sizeBytes: written.sizeBytes, states: written.states };
       this.lastCompleted = info;
       this.checkpointsCompleted++;
@@ -440,27 +472,30 @@ export class JobRuntime implements SubtaskHost {
     }
   }
 
-  private inFlightSettled(p: PendingCheckpoint): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (this.inFlight !== p) resolve();
-        else setImmediate(check);
-      };
-      check();
-    });
+  /** The id of the checkpoint in progress here (in one thread; a worker's are tracked by the coordinator). */
+  get checkpointInFlight(): number | undefined {
+    return this.inFlight?.id;
   }
 
   get latestCheckpoint(): CheckpointInfo | undefined {
     return this.lastCompleted;
   }
 
-  /** At the end of a bounded job: sinks flush, pre-commit and commit what is left. */
+  /**
+   * At the end of a bounded job: sinks flush, pre-commit and commit what is left. Every committable a sink
+   * pre-committed is committed before this resolves, in checkpoint order, the final cut last.
+   */
   async commitFinal(): Promise<void> {
     await this.drainWrites();
-    // A checkpoint still in flight when the input ended: let it finish, then commit whatever was pre-committed and
-    // not committed yet (by it, or by one that failed to complete). At the end of a bounded job all output is final.
-    while (this.inFlight) await this.inFlightSettled(this.inFlight);
+    // A checkpoint still in flight when the input ended completes (written, then committed) first, so that the final
+    // commit never makes output visible that a restore from an earlier checkpoint would write again. On worker
+    // threads the coordinator waits for it before it asks for the final commit.
+    while (this.inFlight) await this.inFlight.settled;
+    // Pre-commits still running (a worker's acknowledgement of a checkpoint that failed or was never written).
+    while (this.resolvingAcks.size > 0) await Promise.all([...this.resolvingAcks]);
     await this.commitQueue;
+    // Whatever was pre-committed and not committed yet (a checkpoint that failed to complete): at the end of a bounded
+    // job all output is final.
     for (const id of [...this.committables.keys()].sort((a, b) => a - b)) await this.commitLocal(id);
     for (const s of this.sinks) {
       const w = s.sinkWriter!;

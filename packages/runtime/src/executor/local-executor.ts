@@ -185,6 +185,8 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
       await Promise.race([Promise.all(rt.sources.map((_, i) => readLoop(i))), failed]);
       if (rt.failed !== undefined) throw rt.failed;
       if (cancelled) return result('cancelled');
+      const inFlight = rt.checkpointInFlight;
+      if (inFlight !== undefined) opts.log?.(`job '${plan.jobName}': input ended while checkpoint ${inFlight} is in progress; the final commit waits for checkpoint ${inFlight}`);
       await rt.commitFinal();
       return result('finished');
     } catch (e) {

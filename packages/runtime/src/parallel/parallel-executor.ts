@@ -112,7 +112,12 @@ function startAttempt(
   const running = new Promise<void>((r) => (markRunning = r));
   // Checkpoint ids keep increasing across attempts, so a restarted job never overwrites an earlier checkpoint.
   let nextId = firstCheckpointId;
-  let pending: { id: number; savepoint: boolean; startedAt: number; records: AckRecord[]; committed: number; resolve(i: CheckpointInfo): void; reject(e: Error): void; info?: CheckpointInfo } | undefined;
+  let pending: {
+    id: number; savepoint: boolean; startedAt: number; records: AckRecord[]; committed: number;
+    /** Resolves once the checkpoint completed and every worker committed it, or once it failed. */
+    settled: Promise<void>;
+    resolve(i: CheckpointInfo): void; reject(e: Error): void; info?: CheckpointInfo;
+  } | undefined;
   const collectWriters = new Map<string, SinkWriter<unknown>>();
   const metricsWaiters = new Map<number, () => void>();
 
@@ -162,9 +167,16 @@ function startAttempt(
         }
         return;
       }
-      case 'subtask-finished':
-        if (++finishedSubtasks === totalSubtasks) broadcast({ type: 'finish' });
+      case 'subtask-finished': {
+        if (++finishedSubtasks < totalSubtasks) return;
+        // A checkpoint in flight completes and is committed before the final commit: its sinks' pre-commits may
+        // still be running in the workers, and its committables must be committed before the job reports done,
+        // after it is written (so that a crash in between restores from it and commits them again).
+        const p = pending;
+        if (p) opts.log?.(`job '${plan.jobName}': input ended while checkpoint ${p.id} is in progress; the final commit waits for checkpoint ${p.id}`);
+        void (p?.settled ?? Promise.resolve()).then(() => { if (!stopping) broadcast({ type: 'finish' }); });
         return;
+      }
       case 'final-committed':
         if (++finalCommitted === W) {
           const recordsRead = [...metrics.values()].reduce((n, x) => n + x.recordsRead, 0);
@@ -229,7 +241,13 @@ function startAttempt(
       if (pending) throw new CheckpointError(`checkpoint ${pending.id} is still in progress`);
       if (finishedSubtasks === totalSubtasks || stopping) throw new CheckpointError('the job has finished');
       return new Promise<CheckpointInfo>((resolve, reject) => {
-        pending = { id: nextId++, savepoint, startedAt: Date.now(), records: [], committed: 0, resolve, reject };
+        let settle: () => void = () => {};
+        const settled = new Promise<void>((r) => (settle = r));
+        pending = {
+          id: nextId++, savepoint, startedAt: Date.now(), records: [], committed: 0, settled,
+          resolve: (i) => { settle(); resolve(i); },
+          reject: (e) => { settle(); reject(e); },
+        };
         onCheckpointStarted(nextId);
         broadcast({ type: 'checkpoint', id: pending.id });
       });
