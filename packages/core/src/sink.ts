@@ -16,12 +16,16 @@ export interface SinkWriterContext {
  * `write` batches; at a checkpoint barrier `preCommit` flushes and returns committables (e.g. pending file names,
  * transaction ids), which go into the checkpoint; after the checkpoint completes `commit` makes them visible.
  * `commit` must be idempotent: after a crash it is called again, on restore, with the committables of the last
- * completed checkpoint.
+ * completed checkpoint. Commits of one writer run one after another, oldest pre-commit first. The committables of a
+ * checkpoint that failed to complete are not dropped: they go into the next checkpoint too and are committed when it
+ * completes, so one `commit` call (on restore) may get those of several pre-commits.
  *
  * At end of input, once writes in flight settled, `preCommit` (id `Number.MAX_SAFE_INTEGER`) and `snapshot` are
  * called one last time: this final cut, with the state after it, is what every checkpoint taken later holds for the
- * writer (the sources there are at their end, so a restore never replays that output). Then `finish`, then `commit`
- * of the final cut, possibly again after a checkpoint committed it.
+ * writer (the sources there are at their end, so a restore never replays that output). Once every subtask of the job
+ * finished, a checkpoint still in flight completes first (its `preCommit`s settle, it is written, then committed);
+ * then whatever else this writer pre-committed is committed, then `finish`, then `commit` of the final cut, possibly
+ * again after a checkpoint committed it. The job reports done only after that: no committable is left uncommitted.
  *
  * `preCommit` must cut synchronously, before its first `await`: records written after it returns belong to the next
  * checkpoint, even while its I/O is still running. `snapshot` is called right after `preCommit`, so it sees the cut.
