@@ -436,11 +436,21 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         }
       }
       p.buffered = Math.max(0, p.buffered - taken.length);
+      const before = p.next;
       p.next = next;
       if (p.release && p.buffered < this.maxBuffered / 2) this.release(p);
       if (taken.length === 0) continue;
       this.emittedAny = true;
-      return this.decodeBatch(p, taken);
+      const batch = this.decodeBatch(p, taken);
+      if (!(batch instanceof Promise)) return batch;
+      // Decoding waits (a schema registry lookup, a dead-letter send): a checkpoint can come meanwhile, and its
+      // position must not pass records the engine has not received. The position moves once the batch is handed
+      // over (in the same microtask run as the read loop's emit, so no barrier falls in between).
+      p.next = before;
+      return batch.then((b) => {
+        if (p.next === before) p.next = next;
+        return b;
+      });
     }
     return undefined;
   }

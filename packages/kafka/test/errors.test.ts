@@ -60,3 +60,33 @@ it('a source whose dead-letter topic does not exist fails when it opens, before 
   assert.deepEqual(got, { fine: true });
   await ok.close!();
 });
+
+it('a checkpoint taken while a batch still decodes (an async serde) does not pass the records of that batch', async () => {
+  const { KafkaSource } = await import('../src/index.ts');
+  const { FakeKafka } = await import('./fake-client.ts');
+  const k = new FakeKafka();
+  k.createTopic('t', 1);
+  for (let i = 0; i < 5; i++) k.append('t', 0, String(i));
+  // A serde that waits like a schema-registry lookup, released by the test; `asked` resolves at its first call.
+  let release!: () => void;
+  let asked!: () => void;
+  const lookedUp = new Promise<void>((r) => { release = r; });
+  const decoding = new Promise<void>((r) => { asked = r; });
+  const slow = { name: 'slow', serialize: (v: number) => String(v), deserialize: async (d: Uint8Array | null) => { asked(); await lookedUp; return Number(Buffer.from(d!).toString()); } };
+  const ctx = { jobName: 'j', uid: 'in', subtaskIndex: 0, parallelism: 1, clock: { now: Date.now, schedule: () => () => {} }, signal: new AbortController().signal };
+  const r = KafkaSource.values(slow, { client: () => k.client(), topics: ['t'], groupId: 'g', startFrom: 'earliest' }).createReader(ctx);
+  const offsets = () => JSON.stringify(r.snapshot(1));
+  const pending = Promise.resolve(r.next(100));
+  try {
+    await decoding;
+    assert.doesNotMatch(offsets(), /\["t",0,5\]/, `the position passes records still decoding: ${offsets()}`);
+    release();
+    const batch = (await pending) as unknown as { values: number[] };
+    assert.deepEqual(batch.values, [0, 1, 2, 3, 4]);
+    assert.match(offsets(), /\["t",0,5\]/, 'the position moves once the batch is handed over');
+  } finally {
+    release();
+    await pending.catch(() => {});
+    await r.close!();
+  }
+});
