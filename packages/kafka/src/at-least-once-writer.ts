@@ -17,6 +17,8 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
   private opening: Promise<void> | undefined;
   private partitions = 0;
   private readonly batcher: SendBatcher;
+  /** Writes that came before the producer was connected; a checkpoint waits for them to be handed to the batcher. */
+  private readonly deferred = new Set<Promise<void>>();
 
   constructor(private readonly t: SinkTarget<T>, private readonly waitForAcks: boolean) {
     this.batcher = new SendBatcher(
@@ -48,14 +50,22 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
       // Copy: the arrays are reused after this call returns.
       const v = values.slice(0, count);
       const ts = timestamps.slice(0, count);
-      return this.open().then(() => this.write(v, ts, count));
+      const d = this.open().then(() => this.write(v, ts, count));
+      this.deferred.add(d);
+      const done = () => { this.deferred.delete(d); };
+      d.then(done, done);
+      return d;
     }
     return this.batcher.add(encodeAll(this.t, values, timestamps, count, this.partitions));
   }
 
   preCommit(): Promise<never[]> {
     // Cut synchronously: what waits is sent now; the sends of this checkpoint are those in flight after that.
-    const acked = this.batcher.flush();
+    // Writes made before the producer was connected are not in the batcher yet: the checkpoint waits until they
+    // are, then flushes (records written after the barrier may go along, which at-least-once allows).
+    const acked = this.deferred.size > 0
+      ? Promise.all(this.deferred).then(() => this.batcher.flush())
+      : this.batcher.flush();
     if (!this.waitForAcks) {
       acked.catch(() => {});
       return Promise.resolve([]);

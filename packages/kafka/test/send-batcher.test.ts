@@ -147,3 +147,18 @@ it('every writer waiting for a send slot resumes when a send is acknowledged (tw
   await Promise.all([first, second]);
   assert.deepEqual(sent.map((s) => s.values), [['0'], ['1']]);
 });
+
+it('at-least-once sink: a checkpoint right after a write made before the producer connected still covers it', async () => {
+  const k = new FakeKafka();
+  k.createTopic('out', 1);
+  const clock = new TestClock();
+  const sink = KafkaSink.json<{ i: number }>({ client: () => k.client(), topic: 'out', linger: '1s' });
+  const w = sink.createWriter({ jobName: 'j', uid: 'out', subtaskIndex: 0, parallelism: 1, clock, signal: new AbortController().signal });
+  // The writer is still connecting: this write waits for the producer; the barrier comes before it is handed over.
+  const wrote = w.write([{ i: 0 }, { i: 1 }], [1, 2], 2);
+  assert.ok(wrote instanceof Promise, 'the first write waits for the connection');
+  await w.preCommit!(1);
+  assert.deepEqual((k.logs.get('out')![0] ?? []).map((m) => JSON.parse(String(m.value)).i), [0, 1], 'the checkpoint waited for the records written before it');
+  await wrote;
+  await w.close!();
+});
