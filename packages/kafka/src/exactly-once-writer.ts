@@ -41,6 +41,8 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private opening: Promise<void> | undefined;
   private partitions = 0;
   private buffer: OutgoingMessage[] = [];
+  /** Records written before the producer was connected (their partition count unknown yet): encoded once it is. */
+  private raw: Array<{ readonly values: T[]; readonly timestamps: number[] }> = [];
   private readonly markers = new Map<number, number>();
   private seq = 0;
   private readonly unconfirmed: KafkaCommittable[] = [];
@@ -83,23 +85,33 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
   write(values: readonly T[], timestamps: readonly number[], count: number): void | Promise<void> {
     if (count === 0) return;
     if (!this.producer) {
-      const v = values.slice(0, count);
-      const ts = timestamps.slice(0, count);
-      return this.open().then(() => this.write(v, ts, count));
+      // Kept here, so that a barrier before the connection completes cuts them into its checkpoint.
+      this.raw.push({ values: values.slice(0, count), timestamps: timestamps.slice(0, count) });
+      return this.open().then(() => {
+        for (const m of this.encodeRaw(this.raw)) this.buffer.push(m);
+        this.raw = [];
+      });
     }
     const ms = encodeAll(this.t, values, timestamps, count, this.partitions);
     for (const m of ms) this.buffer.push(m);
   }
 
+  private encodeRaw(raw: ReadonlyArray<{ readonly values: T[]; readonly timestamps: number[] }>): OutgoingMessage[] {
+    return raw.flatMap((r) => encodeAll(this.t, r.values, r.timestamps, r.values.length, this.partitions));
+  }
+
   preCommit(): KafkaCommittable[] | Promise<KafkaCommittable[]> {
     // Cut synchronously: later writes belong to the next checkpoint.
-    const records = this.buffer;
+    const raw = this.raw;
+    this.raw = [];
+    const buffered = this.buffer;
     this.buffer = [];
     const build = (): KafkaCommittable[] => {
+      const records = raw.length > 0 ? [...this.encodeRaw(raw), ...buffered] : buffered;
       if (records.length > 0) this.unconfirmed.push({ from: this.me, seq: this.seq++, records: records.map(storeRecord) });
       return this.unconfirmed.slice();
     };
-    if (records.length > 0 && !this.producer) return this.open().then(build);
+    if ((buffered.length > 0 || raw.length > 0) && !this.producer) return this.open().then(build);
     return build();
   }
 

@@ -79,6 +79,24 @@ it('exactly-once sink: a committable is written once, even when committed again 
   await w2.close!();
 });
 
+it('exactly-once sink: a barrier before the producer connected cuts the records written so far into its checkpoint', async () => {
+  const k = new FakeKafka();
+  k.createTopic('out', 1);
+  const sink = KafkaSink.of({ value: serdes.string() }, { client: () => k.client(), topic: 'out', deliveryGuarantee: 'exactly-once' });
+  const w = sink.createWriter({ ...ctx('out'), uid: 'out' });
+  const wrote = w.write(['a', 'b'], [1, 2], 2);
+  assert.ok(wrote instanceof Promise, 'the first write waits for the connection');
+  const cs = await w.preCommit!(1);
+  await wrote;
+  await w.write(['c'], [3], 1);
+  const cs2 = await w.preCommit!(2);
+  await w.commit!(cs);
+  assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['a', 'b'], 'checkpoint 1 holds what was written before its barrier');
+  await w.commit!(cs2);
+  assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['a', 'b', 'c']);
+  await w.close!();
+});
+
 it('options are checked with messages that say what to change', () => {
   assert.throws(() => KafkaSource.json({ groupId: 'g' }), /give either topics .* or topicPattern/);
   assert.throws(() => KafkaSource.json({ topics: ['t'], groupId: 'g', onDecodeError: 'dead-letter' }), /needs a deadLetterTopic/);
