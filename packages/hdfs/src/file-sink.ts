@@ -190,7 +190,7 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   }
 
   private openPart(bucket: string, now: number): OpenPart<T> {
-    try { checkBucket(bucket); } catch (e) { throw new HdfsError('io', `${this.ctx.uid}: file sink ${this.opts.fs.uri}${this.base}: ${(e as Error).message}`, this.base, undefined, { cause: e }); }
+    try { checkBucket(bucket); } catch (e) { throw new HdfsError('invalid', `${this.ctx.uid}: file sink ${this.opts.fs.uri}${this.base}: ${(e as Error).message}`, this.base, undefined, { cause: e }); }
     const k = this.k++;
     const started = this.start();
     // Created only after the clean-up (which finds the first free part number, and would take an earlier file

@@ -30,7 +30,7 @@ describe('WebHdfsFileSystem against a stalled DataNode', { timeout: 60_000 }, ()
     });
     server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    fs = new WebHdfsFileSystem({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, user: 'tester', timeoutMs: 300 });
+    fs = new WebHdfsFileSystem({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, user: 'tester', timeoutMs: 2000 });
   });
   after(async () => {
     fs.close();
@@ -50,7 +50,7 @@ describe('WebHdfsFileSystem against a stalled DataNode', { timeout: 60_000 }, ()
     assert.ok(failure instanceof HdfsError, String(failure));
     assert.equal(failure.code, 'timeout');
     assert.equal(failure.path, '/data/stuck/part-0-0.avro');
-    assert.match(failure.message, /CREATE webhdfs:\/\/127\.0\.0\.1:\d+\/data\/stuck\/part-0-0\.avro: the DataNode at 127\.0\.0\.1:\d+ took no data within 300 ms \(timeoutMs\)/);
+    assert.match(failure.message, /CREATE webhdfs:\/\/127\.0\.0\.1:\d+\/data\/stuck\/part-0-0\.avro: the DataNode at 127\.0\.0\.1:\d+ took no data within 2000 ms \(timeoutMs\)/);
     await assert.rejects(s.write(chunk), (e: HdfsError) => e === failure, 'later writes fail the same way');
     await assert.rejects(s.close(), (e: HdfsError) => e === failure);
   });
@@ -59,11 +59,11 @@ describe('WebHdfsFileSystem against a stalled DataNode', { timeout: 60_000 }, ()
     const s = fs.createStream('/data/stuck/part-0-1.avro');
     await s.write(Buffer.from('Obj\x01'));
     await assert.rejects(s.close(), (e: HdfsError) => e instanceof HdfsError && e.code === 'timeout' && e.path === '/data/stuck/part-0-1.avro'
-      && /part-0-1\.avro: the DataNode at .* did not confirm the file within 300 ms \(timeoutMs\)/.test(e.message));
+      && /part-0-1\.avro: the DataNode at .* did not confirm the file within 2000 ms \(timeoutMs\)/.test(e.message));
   });
 
   it('fails a read the DataNode sends nothing for, naming the path, as writes do', async () => {
     await assert.rejects(fs.readFile('/data/stuck/part-0-2.avro'), (e: HdfsError) => e instanceof HdfsError && e.code === 'timeout' && e.path === '/data/stuck/part-0-2.avro'
-      && /OPEN webhdfs:\/\/.*\/data\/stuck\/part-0-2\.avro: the DataNode at .* sent no data within 300 ms \(timeoutMs\)/.test(e.message));
+      && /OPEN webhdfs:\/\/.*\/data\/stuck\/part-0-2\.avro: the DataNode at .* sent no data within 2000 ms \(timeoutMs\)/.test(e.message));
   });
 });

@@ -15,7 +15,7 @@ export { KafkaSource, type KafkaRecord, type KafkaSourceSerdes } from './kafka-s
 export type { KafkaSourceOptions, StartPosition } from './kafka-source-options.js';
 export type { KafkaPosition } from './kafka-source-reader.js';
 export { KafkaSink, type KafkaSinkSerdes } from './kafka-sink.js';
-export type { DeliveryGuarantee, KafkaSinkOptions } from './kafka-sink-options.js';
+export type { DeadLetterSinkOptions, DeliveryGuarantee, KafkaSinkOptions } from './kafka-sink-options.js';
 export { markerGroup, type KafkaCommittable } from './exactly-once-writer.js';
 export { serdes, type Serde, type SerdeContext } from './serde.js';
 export { KafkaConnectorError, describeKafkaError, type KafkaErrorCode } from './errors.js';

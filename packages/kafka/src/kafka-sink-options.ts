@@ -52,3 +52,10 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   /** Where the writer reports what it did on restore. Default: stderr. */
   readonly log?: (message: string) => void;
 }
+
+/** Options of `KafkaSink.deadLetters`: where to write, and how; keys, values and headers come from the dead letters. */
+export interface DeadLetterSinkOptions extends KafkaConnectionOptions {
+  readonly topic: string;
+  readonly deliveryGuarantee?: DeliveryGuarantee;
+  readonly transactionalIdPrefix?: string;
+}

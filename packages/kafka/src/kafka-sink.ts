@@ -5,8 +5,8 @@ import type { KafkaConnectionOptions } from './connection.js';
 import { deadLetterMessage, originOf } from './dead-letter-format.js';
 import { KafkaConnectorError } from './errors.js';
 import { ExactlyOnceWriter } from './exactly-once-writer.js';
-import type { DeliveryGuarantee, KafkaSinkOptions } from './kafka-sink-options.js';
-import { checkSinkOptionNames } from './option-names.js';
+import type { DeadLetterSinkOptions, DeliveryGuarantee, KafkaSinkOptions } from './kafka-sink-options.js';
+import { checkDeadLetterSinkOptionNames, checkSinkOptionNames } from './option-names.js';
 import { serdes, type Serde } from './serde.js';
 import type { RecordEncoder, SinkTarget } from './sink-target.js';
 import { clientFor } from './topics.js';
@@ -94,8 +94,8 @@ export class KafkaSink<T> implements Sink<T> {
    * the failing record came from a Kafka source in the same chain (otherwise the value as JSON), plus headers naming
    * the error, the step and the source topic, partition and offset (`DEAD_LETTER_HEADERS`).
    */
-  static deadLetters(opts: KafkaConnectionOptions & { readonly topic: string; readonly deliveryGuarantee?: DeliveryGuarantee; readonly transactionalIdPrefix?: string }): KafkaSink<DeadLetter> {
-    checkSinkOptionNames(opts);
+  static deadLetters(opts: DeadLetterSinkOptions): KafkaSink<DeadLetter> {
+    checkDeadLetterSinkOptionNames(opts);
     const encoder = (jobName: string): RecordEncoder<DeadLetter> => (dl) =>
       deadLetterMessage({ error: dl.error, errorType: dl.errorType, step: dl.step, uid: dl.uid, job: jobName }, originOf(dl.value), dl.value);
     const sink = new KafkaSink<DeadLetter>(opts, encoder(''), opts.deliveryGuarantee, 'dead-letters');

@@ -1,6 +1,6 @@
 import { KafkaConnectorError } from './errors.js';
 import type { KafkaConnectionOptions } from './connection.js';
-import type { KafkaSinkOptions } from './kafka-sink-options.js';
+import type { DeadLetterSinkOptions, KafkaSinkOptions } from './kafka-sink-options.js';
 import type { KafkaSourceOptions } from './kafka-source-options.js';
 
 // Every option name, checked against the option types by the compiler: adding an option to a type without listing
@@ -21,6 +21,10 @@ const SINK = {
   topic: true, key: true, partitioner: true, headers: true, timestamp: true, deliveryGuarantee: true,
   transactionalIdPrefix: true, maxInFlightSends: true, linger: true, batchMaxRecords: true, batchMaxBytes: true, log: true,
 } as const satisfies Record<keyof KafkaSinkOptions<unknown>, true>;
+
+const DEAD_LETTER_SINK = {
+  ...CONNECTION, topic: true, deliveryGuarantee: true, transactionalIdPrefix: true,
+} as const satisfies Record<keyof DeadLetterSinkOptions, true>;
 
 /** Names other connectors use for the same thing, so the error can point at ours. */
 const ALIASES: Readonly<Record<string, string>> = {
@@ -77,4 +81,9 @@ export function checkSourceOptionNames(opts: object): void {
 /** Fails on option names a {@link KafkaSink} does not have. */
 export function checkSinkOptionNames(opts: object): void {
   check('KafkaSink', opts, SINK);
+}
+
+/** Fails on option names `KafkaSink.deadLetters` does not take (it has no key, headers or serdes of its own). */
+export function checkDeadLetterSinkOptionNames(opts: object): void {
+  check('KafkaSink', opts, DEAD_LETTER_SINK);
 }

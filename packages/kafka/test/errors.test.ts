@@ -35,6 +35,7 @@ it('a misspelled or foreign option name fails when the source or sink is created
   refused(() => KafkaSource.string({ topics: ['t'], groupId: 'g', readComitted: true } as never), /unknown option 'readComitted' \(did you mean readCommitted\?\)/);
   refused(() => KafkaSink.json({ topic: 't', delivery: 'exactly-once', lingr: 5 } as never), /^KafkaSink: unknown options 'delivery' \(did you mean deliveryGuarantee\?\), 'lingr' \(did you mean linger\?\)/);
   refused(() => KafkaSink.deadLetters({ topic: 'dead', topics: ['x'] } as never), /unknown option 'topics' \(did you mean topic\?\)/);
+  refused(() => KafkaSink.deadLetters({ topic: 'dead', key: () => 'k' } as never), /unknown option 'key'/);
   // Every documented option is accepted.
   KafkaSource.json({ topics: ['t'], groupId: 'g', startFrom: 'earliest', bounded: true, readCommitted: false, fetchMaxWait: '50ms', brokers: ['127.0.0.1:9092'] });
   KafkaSink.json({ topic: 't', key: () => 'k', deliveryGuarantee: 'exactly-once', linger: '5ms', transactionalIdPrefix: 'p' });

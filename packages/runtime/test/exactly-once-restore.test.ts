@@ -167,7 +167,8 @@ test('regression: a barrier never falls between reading a batch and handing it d
   const first = runJob(job(eager, out), { checkpoints });
   onFirstRead = () => { cp = first.checkpoint(); };
   await reached;
-  console.log('CP', JSON.stringify([...((await cp) as any).states.entries()]));
+  assert.ok(cp, 'a checkpoint was requested during the first read');
+  await cp;
   await first.cancel();
   await runJob(job(sources.generator<Rec>({ count: N, generate: (i) => ({ i }) }), out), { checkpoints, restore: 'latest' }).done;
   const seen = new Map<number, number>();

@@ -4,6 +4,7 @@
  * `down` stops them (data kept unless `--wipe`); `status` shows what runs where.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import {
   DevServicesError,
   FS_SHELL_MAIN_CLASS,
@@ -228,7 +229,8 @@ async function hdfsShell(argv: readonly string[], io: CommandIo): Promise<number
     const child = spawn(client.java, ['-cp', client.classpath, FS_SHELL_MAIN_CLASS, ...argv], { env: client.env, stdio: 'inherit' });
     return await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      // Killed by a signal: 128 + its number, as shells report it (SIGINT: 130).
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
     });
   } catch (error) {
     if (error instanceof DevServicesError) {
