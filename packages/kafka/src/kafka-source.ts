@@ -28,6 +28,12 @@ export interface KafkaSourceSerdes<K, V> {
 
 function checkOptions<T>(opts: KafkaSourceOptions<T>): void {
   checkSourceOptionNames(opts);
+  if (opts.topics !== undefined && !Array.isArray(opts.topics)) {
+    throw new KafkaConnectorError('config', `KafkaSource: topics must be a list of topic names, e.g. ['${String(opts.topics)}'], got ${JSON.stringify(opts.topics)}`);
+  }
+  if (opts.topicPattern !== undefined && !(opts.topicPattern instanceof RegExp)) {
+    throw new KafkaConnectorError('config', `KafkaSource: topicPattern must be a RegExp (e.g. /^orders-.*/), got ${JSON.stringify(opts.topicPattern)}`);
+  }
   const hasTopics = opts.topics !== undefined && opts.topics.length > 0;
   if (hasTopics === (opts.topicPattern !== undefined)) {
     throw new KafkaConnectorError('config', `KafkaSource: give either topics (a non-empty list) or topicPattern, ${hasTopics ? 'not both' : 'got neither'}`);

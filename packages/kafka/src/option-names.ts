@@ -63,6 +63,9 @@ function suggest(name: string, known: readonly string[]): string | undefined {
 }
 
 function check(what: 'KafkaSource' | 'KafkaSink', opts: object, known: Readonly<Record<string, true>>): void {
+  if (opts === null || typeof opts !== 'object') {
+    throw new KafkaConnectorError('config', `${what}: options are required, e.g. ${what === 'KafkaSource' ? "{ topics: ['transactions'], groupId: 'fraud' }" : "{ topic: 'card-sums' }"}; got ${String(opts)}`);
+  }
   const names = Object.keys(known);
   const wrong = Object.keys(opts).filter((k) => !Object.hasOwn(known, k));
   if (wrong.length === 0) return;

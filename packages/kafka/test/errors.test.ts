@@ -36,6 +36,10 @@ it('a misspelled or foreign option name fails when the source or sink is created
   refused(() => KafkaSink.json({ topic: 't', delivery: 'exactly-once', lingr: 5 } as never), /^KafkaSink: unknown options 'delivery' \(did you mean deliveryGuarantee\?\), 'lingr' \(did you mean linger\?\)/);
   refused(() => KafkaSink.deadLetters({ topic: 'dead', topics: ['x'] } as never), /unknown option 'topics' \(did you mean topic\?\)/);
   refused(() => KafkaSink.deadLetters({ topic: 'dead', key: () => 'k' } as never), /unknown option 'key'/);
+  refused(() => (KafkaSource.json as (o?: unknown) => unknown)(), /^KafkaSource: options are required, e\.g\. \{ topics: \['transactions'\], groupId: 'fraud' \}; got undefined/);
+  refused(() => (KafkaSink.json as (o?: unknown) => unknown)(), /^KafkaSink: options are required/);
+  refused(() => KafkaSource.json({ topics: 'orders' as never, groupId: 'g' }), /topics must be a list of topic names, e\.g\. \['orders'\]/);
+  refused(() => KafkaSource.json({ topicPattern: 'orders-*' as never, groupId: 'g' }), /topicPattern must be a RegExp \(e\.g\. \/\^orders-\.\*\/\), got "orders-\*"/);
   // Every documented option is accepted.
   KafkaSource.json({ topics: ['t'], groupId: 'g', startFrom: 'earliest', bounded: true, readCommitted: false, fetchMaxWait: '50ms', brokers: ['127.0.0.1:9092'] });
   KafkaSink.json({ topic: 't', key: () => 'k', deliveryGuarantee: 'exactly-once', linger: '5ms', transactionalIdPrefix: 'p' });
