@@ -1,3 +1,5 @@
+import { MillraceError } from '@millrace/core';
+
 /** What kind of file-system problem an {@link HdfsError} reports. */
 export type HdfsErrorCode = 'corrupt' | 'not-found' | 'not-a-directory' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'unreachable' | 'timeout' | 'invalid' | 'io';
 
@@ -5,7 +7,7 @@ export type HdfsErrorCode = 'corrupt' | 'not-found' | 'not-a-directory' | 'permi
  * A file-system error that says what failed, where (file system URI and path), and what to do. For WebHDFS it is
  * built from the NameNode's or DataNode's `RemoteException` (`exception`, `javaClassName` and `message` kept).
  */
-export class HdfsError extends Error {
+export class HdfsError extends MillraceError {
   override readonly name = 'HdfsError';
   constructor(
     readonly code: HdfsErrorCode,

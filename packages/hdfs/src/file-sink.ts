@@ -5,6 +5,7 @@ import type { FileFormat, PartEncoder } from './file-format.js';
 import type { FileStore, FileWriteStream } from './file-store.js';
 import { AvroError } from '@millrace/avro';
 import { HdfsError } from './errors.js';
+import { requireOptions } from './options.js';
 import { walkFiles } from './walk.js';
 
 /** What a {@link FileSinkOptions.fileName} function gets to name a final part file. */
@@ -96,6 +97,7 @@ const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
  * the restored checkpoint), and logs what it removed. Nobody deletes files by hand.
  */
 export function fileSink<T>(opts: FileSinkOptions<T>): Sink<T> {
+  requireOptions('fileSink', opts, ['fs', 'path', 'format'], "{ fs: new WebHdfsFileSystem({ url }), path: '/data/readings', format: avroFormat(schema) }");
   const base = opts.path.replace(/\/+$/, '');
   if (!base.startsWith('/')) throw new HdfsError('invalid', `fileSink path must be absolute on ${opts.fs.uri}, got '${opts.path}'`, opts.path);
   const prefix = opts.prefix ?? 'part';

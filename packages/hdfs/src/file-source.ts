@@ -5,6 +5,7 @@ import { planSplits, type FileSplit } from './file-split.js';
 import type { FileStore } from './file-store.js';
 import { PathPattern, checkPartitionFilter, parsePartitionFilter, partitionFilterText, type PartitionFilter } from './path-pattern.js';
 import { ProgressReporter } from './progress.js';
+import { requireOptions } from './options.js';
 import type { FileInputFormat, SplitReader } from './split-readers.js';
 
 /** A split skipped because its file is corrupt (with `onCorrupt: 'skip'`). */
@@ -69,6 +70,7 @@ interface Position {
  * and no record is late; a job gives the same results as on the same records from Kafka.
  */
 export function fileSource<T>(opts: FileSourceOptions<T>): Source<T> & { readonly skipped: SkippedSplit[] } {
+  requireOptions('fileSource', opts, ['fs', 'paths', 'format'], "{ fs: new WebHdfsFileSystem({ url }), paths: '/data/readings/dt=*/*.avro', format: avroInput(schema) }");
   const patterns = typeof opts.paths === 'string' ? [opts.paths] : [...opts.paths];
   const where = `fileSource(${opts.fs.uri} ${patterns.join(', ')})`;
   for (const p of patterns) {

@@ -1,4 +1,7 @@
-/** Reports how far a bounded source is: a bar with ETA on a TTY, a plain line per 10 % otherwise. */
+/**
+ * Reports how far a bounded source is: a bar with ETA on a TTY; otherwise a plain line each time the bytes read pass
+ * another 10 % step (progress moves by whole files or splits, so a large file passes several steps at once).
+ */
 export class ProgressReporter {
   private lastDraw = 0;
   private lastDecile = -1;
@@ -28,7 +31,8 @@ export class ProgressReporter {
     }
     const decile = Math.floor(frac * 10);
     if (decile > this.lastDecile || final) {
-      if (decile === this.lastDecile && final && frac < 1) return;
+      // The final call repeats nothing: a line was printed for this step already.
+      if (decile === this.lastDecile && final) return;
       this.lastDecile = decile;
       this.out.write(`${this.label}: ${(frac * 100).toFixed(0)}% (${mib(done)} of ${mib(this.total)}) after ${clock(elapsed)}, ETA ${clock(eta)}\n`);
     }
