@@ -205,8 +205,10 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
 
   private push(part: OpenPart<T>, chunk: Uint8Array | Promise<Uint8Array>): void {
     if (chunk instanceof Promise) {
-      // Still being encoded off this thread (bounded by the format): written in turn once ready.
-      part.chain = Promise.all([part.chain, chunk]).then(([, c]) => part.stream.write(c));
+      // Still being encoded off this thread (bounded by the format): written in turn once ready, and counted as in
+      // flight from then on, so that blocks waiting for a slow DataNode hold the writer back like any others.
+      const counted = chunk.then((c) => { this.inFlight += c.byteLength; return c; });
+      part.chain = Promise.all([part.chain, counted]).then(([, c]) => part.stream.write(c).then(() => { this.inFlight -= c.byteLength; }));
     } else {
       if (chunk.byteLength === 0) return;
       this.inFlight += chunk.byteLength;
