@@ -5,7 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { useDevServices, type DevServicesLease } from '@millrace/devservices';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { prepareHadoopClient, useDevServices, type DevServicesLease } from '@millrace/devservices';
 import { HdfsError, WebHdfsFileSystem, fileSink, jsonLinesFormat } from '@millrace/hdfs';
 import { defineJob, sinks, sources } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
@@ -69,6 +71,17 @@ describe('WebHdfsFileSystem on the dev HDFS', { timeout: 300_000 }, () => {
       for (let x = e; x; x = (x as { cause?: unknown }).cause) if (x instanceof HdfsError) return notDir(x);
       return false;
     });
+  });
+
+  it('a used-up directory quota is reported as one (set with Hadoop\'s own DFSAdmin), not as a transient I/O error', async () => {
+    const q = `${dir}/quota`;
+    await fs.mkdirs(q);
+    // Superuser: the user the dev HDFS runs as.
+    const hadoop = await prepareHadoopClient(services.hdfs!.fsUri, { user: services.hdfs!.user });
+    await promisify(execFile)(hadoop.java, ['-cp', hadoop.classpath, 'org.apache.hadoop.hdfs.tools.DFSAdmin', '-setQuota', '2', q], { env: hadoop.env, timeout: 120_000 });
+    await fs.writeFile(`${q}/a`, Buffer.from('a'));
+    await assert.rejects(fs.writeFile(`${q}/b`, Buffer.from('b')), (e: HdfsError) =>
+      e.code === 'quota' && e.remote?.exception === 'NSQuotaExceededException' && e.message.includes(q) && /retrying does not help/.test(e.message));
   });
 
   it('serves as checkpoint storage: a job checkpoints to HDFS and restores from it', async () => {

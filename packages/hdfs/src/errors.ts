@@ -1,7 +1,7 @@
 import { MillraceError } from '@millrace/core';
 
 /** What kind of file-system problem an {@link HdfsError} reports. */
-export type HdfsErrorCode = 'corrupt' | 'not-found' | 'not-a-directory' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'unreachable' | 'timeout' | 'invalid' | 'io';
+export type HdfsErrorCode = 'corrupt' | 'not-found' | 'not-a-directory' | 'permission' | 'safe-mode' | 'lease' | 'exists' | 'quota' | 'standby' | 'unreachable' | 'timeout' | 'invalid' | 'io';
 
 /**
  * A file-system error that says what failed, where (file system URI and path), and what to do. For WebHDFS it is
@@ -29,6 +29,8 @@ export const HINTS: Record<HdfsErrorCode, string> = {
   'safe-mode': 'the NameNode is in safe mode (starting up, or low on space): wait until it leaves, or `hdfs dfsadmin -safemode leave`',
   lease: 'another client holds the write lease on this file (a crashed writer keeps it until the lease expires, 60 s soft limit): write to a new file, or wait and retry',
   exists: 'choose another name, or delete the existing file first',
+  quota: 'a directory quota is used up (number of names, or space): free space under it, or raise the quota (`hdfs dfsadmin -setQuota` / `-setSpaceQuota`); retrying does not help',
+  standby: 'this NameNode is the standby of an HA pair: point the WebHDFS URL at the active NameNode (or at a router in front of both)',
   unreachable: 'check the WebHDFS URL, that the NameNode runs, and that this machine can reach the DataNodes it redirects to',
   invalid: 'fix the option named in the message',
   timeout: 'the NameNode or DataNode stopped answering: check that it runs and is not overloaded or stuck (its log), and raise timeoutMs for a slow cluster',
@@ -64,6 +66,8 @@ export function fromRemoteException(
   else if (exception === 'SafeModeException') code = 'safe-mode';
   else if (/^(AlreadyBeingCreated|LeaseExpired|RecoveryInProgress)Exception$/.test(exception)) code = 'lease';
   else if (exception === 'FileAlreadyExistsException') code = 'exists';
+  else if (/^(NSQuotaExceeded|DSQuotaExceeded|QuotaExceeded)Exception$/.test(exception)) code = 'quota';
+  else if (exception === 'StandbyException') code = 'standby';
   else if (status === 404) code = 'not-found';
   else if (/Permission denied/.test(msg)) code = 'permission';
   else if (/safe mode/i.test(msg)) code = 'safe-mode';

@@ -37,7 +37,12 @@ describe('HdfsError mapping', () => {
     assert.equal(denied.code, 'permission');
     // "Please" holds "lease"; this is no lease problem.
     const standby = fromRemoteException('CREATE', URI, '/d', 403, remote('StandbyException', 'Operation category WRITE is not supported in state standby. Please retry on the active NameNode', 'org.apache.hadoop.ipc'));
-    assert.equal(standby.code, 'io', standby.message);
+    assert.equal(standby.code, 'standby', standby.message);
+    assert.match(standby.message, /point the WebHDFS URL at the active NameNode/);
+    const quota = fromRemoteException('CREATE', URI, '/q/f', 403, remote('NSQuotaExceededException', 'The NameSpace quota (directories and files) of directory /q is exceeded: quota=1 file count=2', 'org.apache.hadoop.hdfs.protocol'));
+    assert.equal(quota.code, 'quota', quota.message);
+    assert.match(quota.message, /retrying does not help/);
+    assert.equal(fromRemoteException('APPEND', URI, '/q/f', 403, remote('DSQuotaExceededException', 'The DiskSpace quota of /q is exceeded', 'org.apache.hadoop.hdfs.protocol')).code, 'quota');
     const lease = fromRemoteException('APPEND', URI, '/d', 403, remote('AlreadyBeingCreatedException', 'Failed to APPEND_FILE /d for DFSClient_1 because this file lease is currently owned by DFSClient_2', 'org.apache.hadoop.hdfs.protocol'));
     assert.equal(lease.code, 'lease');
     const exists = fromRemoteException('CREATE', URI, '/d', 403, remote('FileAlreadyExistsException', '/d for client 127.0.0.1 already exists'));
