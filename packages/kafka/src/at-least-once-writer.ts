@@ -1,5 +1,6 @@
 import type { SinkWriter } from '@millrace/core';
 import type { AdminClient, ProducerClient } from './client.js';
+import { noticeIfSlow, SLOW_CONNECT_NOTICE_MS, stillConnecting } from './slow-notice.js';
 import { describeKafkaError } from './errors.js';
 import { SendBatcher } from './send-batcher.js';
 import { encodeAll, topicPartitions, whereOf, type SinkTarget } from './sink-target.js';
@@ -35,7 +36,7 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T> {
   private open(): Promise<void> {
     this.opening ??= (async () => {
       this.admin = this.t.client.admin();
-      await this.admin.connect();
+      await noticeIfSlow(this.t.ctx.clock, SLOW_CONNECT_NOTICE_MS, () => this.t.log(stillConnecting(whereOf(this.t), this.t.client.brokers)), this.admin.connect());
       this.partitions = await topicPartitions(this.t, this.admin);
       const p = this.t.client.producer({ clientId: `${this.t.transactionalIdPrefix}.${this.t.ctx.subtaskIndex}`, idempotent: true });
       await p.connect();

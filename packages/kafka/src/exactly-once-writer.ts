@@ -1,5 +1,6 @@
 import type { SinkWriter } from '@millrace/core';
 import type { AdminClient, OutgoingMessage, ProducerClient } from './client.js';
+import { noticeIfSlow, SLOW_CONNECT_NOTICE_MS, stillConnecting } from './slow-notice.js';
 import { describeKafkaError, KafkaConnectorError } from './errors.js';
 import { chunk, loadRecord, storeRecord, type StoredRecord } from './record-codec.js';
 import { encodeAll, topicPartitions, whereOf, type SinkTarget } from './sink-target.js';
@@ -60,7 +61,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private open(): Promise<void> {
     this.opening ??= (async () => {
       this.admin = this.t.client.admin();
-      await this.admin.connect();
+      await noticeIfSlow(this.t.ctx.clock, SLOW_CONNECT_NOTICE_MS, () => this.t.log(stillConnecting(whereOf(this.t), this.t.client.brokers)), this.admin.connect());
       this.partitions = await topicPartitions(this.t, this.admin);
       const p = this.t.client.producer({ clientId: `${this.t.transactionalIdPrefix}.${this.me}`, transactionalId: `${this.t.transactionalIdPrefix}.${this.me}`, idempotent: true });
       await p.connect();

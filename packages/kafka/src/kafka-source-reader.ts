@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { toMillis, type SourceBatch, type SourceReader, type SourceReaderContext } from '@millrace/core';
 import type { AdminClient, ConsumerClient, FetchedMessage, KafkaClient, OutgoingMessage, ProducerClient, TopicPartition } from './client.js';
 import { deadLetterMessage, rememberOrigin, type KafkaOrigin } from './dead-letter-format.js';
+import { noticeIfSlow, SLOW_CONNECT_NOTICE_MS, stillConnecting } from './slow-notice.js';
 import { describeKafkaError, KafkaConnectorError } from './errors.js';
 import type { KafkaSourceOptions } from './kafka-source-options.js';
 import type { Serde } from './serde.js';
@@ -131,7 +132,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   private async doOpen(): Promise<void> {
     const admin = (this.admin = this.client.admin());
-    await admin.connect();
+    await noticeIfSlow(this.ctx.clock, SLOW_CONNECT_NOTICE_MS, () => this.log(stillConnecting(this.where, this.client.brokers)), admin.connect());
     const existing = await admin.listTopics();
     if (this.opts.topicPattern) {
       this.topics = existing.filter((t) => this.opts.topicPattern!.test(t));

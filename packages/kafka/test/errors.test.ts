@@ -95,3 +95,35 @@ it('a checkpoint taken while a batch still decodes (an async serde) does not pas
     await r.close!();
   }
 });
+
+it('a source or sink still connecting after 5 s says so, naming the brokers, and then carries on', async () => {
+  const { KafkaSink, KafkaSource } = await import('../src/index.ts');
+  const { FakeKafka } = await import('./fake-client.ts');
+  const k = new FakeKafka();
+  k.createTopic('t', 1);
+  let open!: () => void;
+  k.connectGate = new Promise<void>((r) => { open = r; });
+  // A manual clock: timers run when the test moves it.
+  let now = 0;
+  const timers: Array<{ at: number; cb: () => void; on: boolean }> = [];
+  const clock = { now: () => now, schedule: (at: number, cb: () => void) => { const t = { at, cb, on: true }; timers.push(t); return () => { t.on = false; }; } };
+  const advance = (ms: number) => { now += ms; for (const t of timers) if (t.on && t.at <= now) { t.on = false; t.cb(); } };
+  const logs: string[] = [];
+  const ctx = { jobName: 'j', uid: 'in', subtaskIndex: 0, parallelism: 1, clock, signal: new AbortController().signal };
+  const r = KafkaSource.json({ client: () => k.client(), topics: ['t'], groupId: 'g', log: (m) => logs.push(m) }).createReader(ctx);
+  const reading = Promise.resolve(r.next(10));
+  const w = KafkaSink.json({ client: () => k.client(), topic: 't', log: (m) => logs.push(m) }).createWriter({ ...ctx, uid: 'out' });
+  await new Promise((res) => setImmediate(res));
+  advance(4_999);
+  assert.deepEqual(logs, [], 'nothing said before 5 s');
+  advance(1);
+  assert.equal(logs.length, 2, logs.join('\n'));
+  for (const l of logs) assert.match(l, /still connecting to the Kafka brokers fake:9092 after 5 s; retrying with backoff/);
+  open();
+  await w.preCommit!(1);
+  advance(60_000);
+  assert.equal(logs.length, 2, 'said once');
+  await r.close!();
+  await reading.catch(() => {});
+  await w.close!();
+});

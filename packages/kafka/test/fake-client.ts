@@ -18,6 +18,8 @@ export class FakeKafka {
   offsetsFailures = 0;
   /** Called when a consumer starts to wait for backpressure, and when the wait ends. */
   onHold: ((holding: boolean) => void) | undefined;
+  /** While set, connecting an admin client waits for it (a broker that does not answer yet). */
+  connectGate: Promise<void> | undefined;
   createTopic(topic: string, partitions: number): void {
     this.logs.set(topic, Array.from({ length: partitions }, () => []));
   }
@@ -37,7 +39,7 @@ export class FakeKafka {
     return {
       brokers: ['fake:9092'],
       admin: () => ({
-        connect: async () => {}, disconnect: async () => {},
+        connect: async () => { await k.connectGate; }, disconnect: async () => {},
         listTopics: async () => [...k.logs.keys()],
         partitions: async (t) => k.logs.get(t)!.map((_, partition) => ({ partition, leader: 1 })),
         topicOffsets: async (t) => {
