@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BroadcastChannel } from 'node:worker_threads';
 import { runJob, LocalFileSystem } from '@millrace/runtime';
-import job, { CHANNEL, PER_SUBTASK as perSubtask, type HeldCommand, type HeldEvent } from './fixtures/held-pre-commit-job.ts';
+import job, { PER_SUBTASK as perSubtask } from './fixtures/held-pre-commit-job.ts';
+import { HeldSinkRemote } from './fixtures/held-sink-remote.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'millrace-failed-checkpoint-'));
 test.after(() => rmSync(base, { recursive: true, force: true }));
@@ -25,37 +25,27 @@ class FailingFirstCheckpoint extends LocalFileSystem {
 
 for (const workers of [0, 2]) {
   test(`the committables of a failed checkpoint are committed with the next one (${workers === 0 ? 'one thread' : 'worker threads'})`, { timeout: 120_000 }, async () => {
-    const ch = new BroadcastChannel(CHANNEL);
-    const events: HeldEvent[] = [];
-    const waiters: Array<() => void> = [];
-    ch.onmessage = (m) => {
-      events.push((m as MessageEvent<HeldEvent>).data);
-      for (const w of waiters.splice(0)) w();
-    };
-    let failed: Promise<never> = new Promise(() => {});
-    const until = async (ok: () => boolean): Promise<void> => {
-      while (!ok()) await Promise.race([new Promise<void>((r) => waiters.push(r)), failed]);
-    };
-    const send = (c: HeldCommand): void => ch.postMessage(c);
-    const preCommitted = (id: number): number => new Set(events.filter((x) => x.e === 'pre-commit' && x.id === id).map((x) => x.sub)).size;
+    const remote = new HeldSinkRemote();
+    const { events } = remote;
+    const until = remote.until.bind(remote);
+    const send = remote.send.bind(remote);
     try {
       const dir = join(base, `w${workers}`);
       const handle = runJob(job, { workers, checkpoints: { fs: new FailingFirstCheckpoint(dir), dir: '/' } });
-      failed = handle.done.then(() => { throw new Error('the job ended before the test let its input end'); });
-      failed.catch(() => {});
-      await until(() => new Set(events.filter((x) => x.e === 'wrote').map((x) => x.sub)).size === 2);
+      remote.watch(handle.done);
+      await until(() => remote.subtasks('wrote') === 2);
 
       // Checkpoint 1: both sinks pre-commit every record, then its write fails.
       const first = handle.checkpoint();
       first.catch(() => {});
-      await until(() => preCommitted(1) === 2);
+      await until(() => remote.subtasks('pre-commit', 1) === 2);
       send({ e: 'release' });
       await assert.rejects(first, /injected write failure/);
 
       // Checkpoint 2 (nothing new was written) holds and commits what checkpoint 1 pre-committed.
       const second = handle.checkpoint();
       second.catch(() => {});
-      await until(() => preCommitted(2) === 2);
+      await until(() => remote.subtasks('pre-commit', 2) === 2);
       send({ e: 'release' });
       const info = await second;
       assert.equal(info.checkpointId, 2);
@@ -65,7 +55,7 @@ for (const workers of [0, 2]) {
 
       send({ e: 'end' });
       const result = await handle.done;
-      failed = new Promise(() => {});
+      remote.watch(undefined);
       await until(() => events.filter((x) => x.e === 'finish').length === 2);
       assert.equal(result.status, 'finished');
       assert.equal(result.checkpoints, 1);
@@ -78,7 +68,7 @@ for (const workers of [0, 2]) {
         assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), all.slice(sub * perSubtask, (sub + 1) * perSubtask));
       }
     } finally {
-      ch.close();
+      remote.close();
     }
   });
 }

@@ -6,26 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BroadcastChannel } from 'node:worker_threads';
 import { runJob } from '@millrace/runtime';
-import job, { CHANNEL, PER_SUBTASK as perSubtask, type HeldCommand, type HeldEvent } from './fixtures/held-pre-commit-job.ts';
+import job, { PER_SUBTASK as perSubtask, type HeldEvent } from './fixtures/held-pre-commit-job.ts';
+import { HeldSinkRemote } from './fixtures/held-sink-remote.ts';
 
 for (const workers of [0, 2]) {
   test(`a checkpoint in flight at end of input completes and commits before the job is done (${workers === 0 ? 'one thread' : 'worker threads'})`, { timeout: 120_000 }, async () => {
-    const ch = new BroadcastChannel(CHANNEL);
-    const events: HeldEvent[] = [];
-    const waiters: Array<() => void> = [];
-    ch.onmessage = (m) => {
-      events.push((m as MessageEvent<HeldEvent>).data);
-      for (const w of waiters.splice(0)) w();
-    };
-    let failed: Promise<never> = new Promise(() => {});
-    /** Waits for events until `ok`, or fails with the job. */
-    const until = async (ok: () => boolean): Promise<void> => {
-      while (!ok()) await Promise.race([new Promise<void>((r) => waiters.push(r)), failed]);
-    };
-    const send = (c: HeldCommand): void => ch.postMessage(c);
-    const count = (e: HeldEvent['e']): number => new Set(events.filter((x) => x.e === e).map((x) => x.sub)).size;
+    const remote = new HeldSinkRemote();
+    const { events } = remote;
+    const until = remote.until.bind(remote);
+    const send = remote.send.bind(remote);
+    const count = (e: HeldEvent['e']): number => remote.subtasks(e);
     try {
       const logs: string[] = [];
       const handle = runJob(job, {
@@ -36,8 +27,7 @@ for (const workers of [0, 2]) {
           if (/final commit waits for checkpoint/.test(message)) send({ e: 'release' });
         },
       });
-      failed = handle.done.then(() => { throw new Error('the job ended before the test let its input end'); });
-      failed.catch(() => {});
+      remote.watch(handle.done);
       await until(() => count('wrote') === 2);
       const checkpoint = handle.checkpoint();
       checkpoint.catch(() => {});
@@ -47,7 +37,7 @@ for (const workers of [0, 2]) {
       const result = await handle.done;
       // The sinks' reports cross a channel of their own: wait until both reported their finish (each sink's reports
       // arrive in order).
-      failed = new Promise(() => {});
+      remote.watch(undefined);
       await until(() => count('finish') === 2);
 
       const finishes = events.filter((x): x is Extract<HeldEvent, { e: 'finish' }> => x.e === 'finish');
@@ -72,7 +62,7 @@ for (const workers of [0, 2]) {
       assert.equal(result.recordsRead, 2 * perSubtask);
       assert.ok(logs.some((l) => /final commit waits for checkpoint 1/.test(l)), logs.join('\n'));
     } finally {
-      ch.close();
+      remote.close();
     }
   });
 }
