@@ -2,16 +2,12 @@
  * Helpers shared by the dev-services Kafka tests: waiting on a probe, and creating topics until every partition has
  * a leader. Plain kafkajs on purpose (these tests check the broker, not our connector).
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitFor } from '../probe.ts';
 import type { Admin } from 'kafkajs';
 
-/** Polls `probe` until it holds (a readiness probe, paced every 100 ms); fails after `timeoutMs`. */
+/** Polls `probe` until it holds (a readiness probe); fails after `timeoutMs`. */
 export async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(100);
-  }
+  await waitFor(probe, what, timeoutMs, 100);
 }
 
 /**

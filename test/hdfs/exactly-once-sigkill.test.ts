@@ -10,29 +10,14 @@ import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { FS_SHELL_MAIN_CLASS, prepareHadoopClient, useDevServices, type DevServicesLease, type HadoopClient } from '@millrace/devservices';
+import { FS_SHELL_MAIN_CLASS, pollUntil, prepareHadoopClient, useDevServices, type DevServicesLease, type HadoopClient } from '@millrace/devservices';
 import { WebHdfsFileSystem, walkFiles } from '@millrace/hdfs';
 import { readContainer } from '@millrace/avro';
+import { seeded } from '../probe.ts';
 
 const run = promisify(execFile);
 const JOB = fileURLToPath(new URL('./fixtures/sink-job.ts', import.meta.url));
 const COUNT = 4000;
-
-/** Mulberry32: the kill points come from a seed, printed so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => { seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, deadlineMs = 120_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 50)); // probe pacing, not a wait for time to pass
-  }
-}
 
 describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, () => {
   let services: DevServicesLease;
@@ -61,7 +46,7 @@ describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, 
 
   it('leaves each record exactly once in final files after three kills', async () => {
     const seed = Number(process.env.MILLRACE_TEST_SEED ?? Date.now() % 100_000);
-    const random = rng(seed);
+    const random = seeded(seed);
     const logs: string[] = [];
     const start = () => {
       const child = spawn(process.execPath, ['--import', 'tsx', JOB, services.hdfs!.webhdfsUrl, dir, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,7 +61,10 @@ describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, 
     for (let round = 0; round < 3 && !finished; round++) {
       const { child, exited } = start();
       target = (await latestCheckpoint()) + 1 + Math.floor(random() * 3);
-      const reached = await until(async () => ((await latestCheckpoint()) >= target ? true : (child.exitCode !== null ? false : undefined)), `checkpoint ${target} (seed ${seed})`);
+      // true: the kill point is reached; false: the run ended before it.
+      const reached = await pollUntil(async () => ((await latestCheckpoint()) >= target ? true : (child.exitCode !== null ? false : undefined)), {
+        what: `checkpoint ${target} (seed ${seed})`, timeoutMs: 120_000, intervalMs: 50, hint: "The job's output ends as below.", describeFailure: async () => logs.join('').slice(-4000),
+      });
       if (reached) { child.kill('SIGKILL'); kills++; }
       // A run that ended before its kill point finished the input: it must have ended cleanly.
       const code = await exited;

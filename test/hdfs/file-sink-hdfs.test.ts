@@ -15,6 +15,7 @@ import { readContainer } from '@millrace/avro';
 import { defineJob, sinks, sources, WatermarkStrategy } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
 import { prepareAvroTools, type AvroTools } from './avro-tools.ts';
+import { waitFor } from '../probe.ts';
 
 interface Reading { id: number; device: string; ts: number; temperature: number }
 const v1 = {
@@ -31,16 +32,6 @@ const reading = (i: number): Reading => ({ id: i, device: `sensor-${i % 7}`, ts:
 const pad = (n: number) => String(n).padStart(2, '0');
 /** Decoded records are instances of avsc's record classes: compared as plain objects. */
 const plain = <T extends object>(xs: readonly T[]): T[] => xs.map((x) => ({ ...x }));
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, deadlineMs = 120_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50)); // probe pacing
-  }
-}
 
 describe('file sink and source on the dev HDFS', { timeout: 600_000 }, () => {
   let services: DevServicesLease;
@@ -107,7 +98,7 @@ describe('file sink and source on the dev HDFS', { timeout: 600_000 }, () => {
     const visible = async () => (await walkFiles(fs, out)).filter((f) => !/\/\./.test(f));
     const hidden = async () => (await walkFiles(fs, out)).filter((f) => /\/\.part-0-\d+\.avro\.inprogress$/.test(f));
     for (let k = 1; k <= 3; k++) {
-      await until(async () => (await hidden()).length > 0, `an in-progress part file before checkpoint ${k}`);
+      await waitFor(async () => (await hidden()).length > 0, `an in-progress part file before checkpoint ${k}`);
       assert.equal((await visible()).length, k - 1, `before checkpoint ${k} completes, only the parts of earlier checkpoints are visible`);
       await h.checkpoint();
       assert.equal((await visible()).length, k, `checkpoint ${k} made exactly one more part file visible`);

@@ -31,6 +31,7 @@ export { findJava, javaCommand, parseJavaMajorVersion, MINIMUM_JAVA_VERSION, typ
 export { resolveJars, pomPath, type ResolveJarsOptions, type ResolvedJars } from './maven-resolver.js';
 export { isPortFree, assertPortsFree, type NamedPort } from './ports.js';
 export { readLogTail } from './log-tail.js';
+export { pollUntil, type PollOptions } from './poll.js';
 export { probeKafka, type KafkaProbeResult } from './kafka-probe.js';
 export { probeWebHdfs, type WebHdfsProbeResult } from './webhdfs-probe.js';
 export type { HdfsService, KafkaService, ServiceDetails, ServiceHandle } from './service.js';

@@ -15,6 +15,8 @@ export interface PollOptions {
   readonly check?: () => void | Promise<void>;
   /** Builds the text appended to the timeout error (e.g. a log tail). */
   readonly describeFailure?: () => Promise<string>;
+  /** What to do about a timeout, in its message. Default: raise the dev services' start-up limit. */
+  readonly hint?: string;
 }
 
 /**
@@ -41,10 +43,10 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, options:
     if (Date.now() >= deadline) {
       const tail = (await options.describeFailure?.()) ?? '';
       const last = lastError instanceof Error ? ` Last probe error: ${lastError.message}.` : '';
+      const hint = options.hint ?? `${tail ? 'Its log ends as below; o' : 'Nothing was logged yet; o'}n a slow machine raise the limit with --timeout or MILLRACE_DEV_START_TIMEOUT.`;
       throw new DevServicesError(
         'start-timeout',
-        `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}.${last} ` +
-          `${tail ? 'Its log ends as below; o' : 'Nothing was logged yet; o'}n a slow machine raise the limit with --timeout or MILLRACE_DEV_START_TIMEOUT.`,
+        `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}.${last} ${hint}`,
         { cause: lastError, ...(tail ? { logTail: tail } : {}) },
       );
     }

@@ -47,6 +47,13 @@ describe('pollUntil', () => {
     );
   });
 
+  it('says what to do with the caller\'s hint instead of the start-up limit advice', async () => {
+    await assert.rejects(
+      pollUntil(async () => undefined, { what: 'checkpoint 3', timeoutMs: 0, intervalMs: 0, hint: 'See the job output.' }),
+      (error: DevServicesError) => /^Timed out after 0 s waiting for checkpoint 3\. See the job output\.$/.test(error.message),
+    );
+  });
+
   it('stops at once when the signal has fired', async () => {
     const controller = new AbortController();
     controller.abort();
