@@ -34,6 +34,12 @@ function usage(): string {
   ].join('\n');
 }
 
+// Output piped into a reader that stops early (`millrace dev status | head`): stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const io: CommandIo = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),

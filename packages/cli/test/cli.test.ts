@@ -70,3 +70,14 @@ test('millrace dev hdfs without a running dev HDFS says how to start one; with n
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('output piped into a reader that stopped (`millrace … | head`) ends the command quietly, not with an EPIPE trace', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before the command writes
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+});
