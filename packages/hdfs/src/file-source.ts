@@ -124,11 +124,18 @@ class FileSourceReader<T> implements SourceReader<T> {
   }
 
   private async plan(): Promise<FileSplit[]> {
-    const all = await planSplits(this.opts.fs, this.patterns, this.filters, this.opts.format.splittable, this.opts.splitBytes ?? 64 * 1024 * 1024, {
-      allowEmpty: this.opts.allowEmpty ?? false,
-      // Every subtask plans the same splits: one warning is enough.
-      log: this.ctx.subtaskIndex === 0 ? this.log : () => {},
-    });
+    let all: FileSplit[];
+    try {
+      all = await planSplits(this.opts.fs, this.patterns, this.filters, this.opts.format.splittable, this.opts.splitBytes ?? 64 * 1024 * 1024, {
+        allowEmpty: this.opts.allowEmpty ?? false,
+        // Every subtask plans the same splits: one warning is enough.
+        log: this.ctx.subtaskIndex === 0 ? this.log : () => {},
+      });
+    } catch (e) {
+      // Name the step: a job may read several file sources.
+      if (!(e instanceof HdfsError)) throw e;
+      throw new HdfsError(e.code, `file source '${this.ctx.uid}': ${e.message.replace(/^file source: /, '')}`, e.path, e.remote, { cause: e });
+    }
     const mine = all.filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex).filter((s) => !this.done.has(s.id));
     this.totalBytes = mine.reduce((n, s) => n + (s.end - s.start), 0);
     if (this.opts.progress !== false) {

@@ -70,7 +70,7 @@ describe('file source checks', () => {
     for (const paths of ['/out', '/out/**/*.jsonl', '/out/*/*/*.jsonl']) {
       await assert.rejects(read({ fs, paths, partitions: ['foo=1'] }), (e: unknown) => {
         const h = hdfsError(e);
-        return h?.code === 'invalid' && /partition filter 'foo=1' is on the column 'foo', but no path matching .* has it \(columns seen: dt, hour\)/.test(h.message);
+        return h?.code === 'invalid' && /^file source 'src': partition filter 'foo=1' is on the column 'foo', but no path matching .* has it \(columns seen: dt, hour\)/.test(h.message);
       }, paths);
     }
     assert.deepEqual(await read({ fs, paths: '/out', partitions: ['hour>10'] }), [2]);
@@ -80,7 +80,7 @@ describe('file source checks', () => {
     const fs = await store(t);
     const noMatch = (paths: string, where: RegExp) => assert.rejects(read({ fs, paths }), (e: unknown) => {
       const h = hdfsError(e);
-      return h?.code === 'not-found' && h.message.includes(`'${paths}' matches no file on file://`) && where.test(h.message) && /allowEmpty: true/.test(h.message);
+      return h?.code === 'not-found' && h.message.includes(`file source 'src': '${paths}' matches no file on file://`) && where.test(h.message) && /allowEmpty: true/.test(h.message);
     }, paths);
     await noMatch('/out/dt=*/hour=*/*.avro', /listed \/out and 6 directories below it, 4 file\(s\), none matching/);
     await noMatch('/missing/dt=*/*.jsonl', /the directory \/missing does not exist/);
