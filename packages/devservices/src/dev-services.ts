@@ -4,6 +4,7 @@ import { findJava } from './java.js';
 import { startHdfs } from './hdfs-service.js';
 import { startKafka } from './kafka-service.js';
 import { resolveJars } from './maven-resolver.js';
+import { assertPortsFree, servicePorts } from './ports.js';
 import type { HdfsService, KafkaService, ServiceDetails } from './service.js';
 import { stopServiceProcess } from './service-process.js';
 import { readDevState, removeDevState, runningServices, writeDevState } from './state-file.js';
@@ -42,11 +43,13 @@ export interface DevServices extends AsyncDisposable {
 
 /**
  * Starts Kafka and HDFS (or the chosen subset) and resolves once every one answers its readiness probe.
- * Jars are resolved first, one service after the other (Maven's local repository is not made for concurrent
+ * The ports of every chosen service are checked first, so that a taken one fails before anything is resolved or
+ * launched. Jars are resolved next, one service after the other (Maven's local repository is not made for concurrent
  * writers); the JVMs then start in parallel. When one service fails, the others are stopped before the error
  * is rethrown.
  *
- * @throws DevServicesError from the failing service (see `startKafka`, `startHdfs`)
+ * @throws DevServicesError `port-in-use` naming the first taken port; otherwise from the failing service (see
+ * `startKafka`, `startHdfs`)
  */
 export async function startDevServices(options: StartDevServicesOptions = {}): Promise<DevServices> {
   const config = options.config ?? resolveDevServicesConfig(options.options);
@@ -57,6 +60,8 @@ export async function startDevServices(options: StartDevServicesOptions = {}): P
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.log ? { log: options.log } : {}),
   };
+  // Every port first: a taken HDFS port must not cost a Kafka start and stop (nor a first jar resolution) to report.
+  await assertPortsFree([...wanted].flatMap((service) => servicePorts(config, service)));
   const java = await findJava(options.signal ? { signal: options.signal } : {});
   for (const service of wanted) {
     await resolveJars(service, { cacheDir: config.cacheDir, ...(options.signal ? { signal: options.signal } : {}), ...(options.log ? { log: options.log } : {}) });

@@ -6,7 +6,7 @@ import { throwIfAborted } from './errors.js';
 import { findJava } from './java.js';
 import type { StartServiceOptions } from './kafka-service.js';
 import { resolveJars } from './maven-resolver.js';
-import { assertPortsFree } from './ports.js';
+import { assertPortsFree, servicePorts } from './ports.js';
 import type { HdfsService, ServiceDetails } from './service.js';
 import { makeServiceHandle, startJavaService } from './start-java-service.js';
 import { HADOOP_VERSION } from './versions.js';
@@ -62,10 +62,7 @@ function log4jProperties(): string {
 export async function startHdfs(options: StartServiceOptions): Promise<HdfsService> {
   const { config, signal } = options;
   const java = options.java ?? (await findJava(signal ? { signal } : {}));
-  await assertPortsFree([
-    { port: config.hdfs.rpcPort, what: 'HDFS NameNode port', setting: '--hdfs-port / MILLRACE_HDFS_PORT' },
-    { port: config.hdfs.httpPort, what: 'WebHDFS port', setting: '--webhdfs-port / MILLRACE_WEBHDFS_PORT' },
-  ]);
+  await assertPortsFree(servicePorts(config, 'hdfs'));
   const jars = await resolveJars('hdfs', { cacheDir: config.cacheDir, ...(signal ? { signal } : {}), ...(options.log ? { log: options.log } : {}) });
   throwIfAborted(signal, 'starting HDFS');
 

@@ -29,7 +29,7 @@ export {
 export { HADOOP_VERSION, KAFKA_VERSION, MAVEN_DEPENDENCY_PLUGIN_VERSION, type ServiceName } from './versions.js';
 export { findJava, javaCommand, parseJavaMajorVersion, MINIMUM_JAVA_VERSION, type JavaRuntime } from './java.js';
 export { resolveJars, pomPath, type ResolveJarsOptions, type ResolvedJars } from './maven-resolver.js';
-export { isPortFree, assertPortsFree, type NamedPort } from './ports.js';
+export { isPortFree, assertPortsFree, servicePorts, type NamedPort } from './ports.js';
 export { readLogTail } from './log-tail.js';
 export { pollUntil, type PollOptions } from './poll.js';
 export { probeKafka, type KafkaProbeResult } from './kafka-probe.js';

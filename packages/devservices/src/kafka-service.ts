@@ -7,7 +7,7 @@ import { DevServicesError, throwIfAborted } from './errors.js';
 import { findJava, type JavaRuntime } from './java.js';
 import { probeKafka } from './kafka-probe.js';
 import { resolveJars } from './maven-resolver.js';
-import { assertPortsFree } from './ports.js';
+import { assertPortsFree, servicePorts } from './ports.js';
 import { runCommand } from './run-command.js';
 import type { KafkaService, ServiceDetails } from './service.js';
 import { makeServiceHandle, startJavaService } from './start-java-service.js';
@@ -113,10 +113,7 @@ function newClusterId(): string {
 export async function startKafka(options: StartServiceOptions): Promise<KafkaService> {
   const { config, signal } = options;
   const java = options.java ?? (await findJava(signal ? { signal } : {}));
-  await assertPortsFree([
-    { port: config.kafka.port, what: 'Kafka port', setting: '--kafka-port / MILLRACE_KAFKA_PORT' },
-    { port: config.kafka.controllerPort, what: 'Kafka controller port', setting: '--kafka-controller-port / MILLRACE_KAFKA_CONTROLLER_PORT' },
-  ]);
+  await assertPortsFree(servicePorts(config, 'kafka'));
   const jars = await resolveJars('kafka', { cacheDir: config.cacheDir, ...(signal ? { signal } : {}), ...(options.log ? { log: options.log } : {}) });
   throwIfAborted(signal, 'starting Kafka');
 

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { DevServicesError } from './errors.js';
-import { DEV_SERVICES_HOST } from './config.js';
+import { DEV_SERVICES_HOST, type DevServicesConfig } from './config.js';
+import type { ServiceName } from './versions.js';
 
 /**
  * Whether `port` can be bound on `host` right now (a short-lived listen, closed at once).
@@ -46,4 +47,23 @@ export async function assertPortsFree(ports: readonly NamedPort[]): Promise<void
       );
     }
   }
+}
+
+/**
+ * The ports `service` listens on under `config`, each named with the flag and environment variable that choose it.
+ *
+ * @param config - resolved configuration
+ * @param service - which service
+ */
+export function servicePorts(config: DevServicesConfig, service: ServiceName): NamedPort[] {
+  if (service === 'kafka') {
+    return [
+      { port: config.kafka.port, what: 'Kafka port', setting: '--kafka-port / MILLRACE_KAFKA_PORT' },
+      { port: config.kafka.controllerPort, what: 'Kafka controller port', setting: '--kafka-controller-port / MILLRACE_KAFKA_CONTROLLER_PORT' },
+    ];
+  }
+  return [
+    { port: config.hdfs.rpcPort, what: 'HDFS NameNode port', setting: '--hdfs-port / MILLRACE_HDFS_PORT' },
+    { port: config.hdfs.httpPort, what: 'WebHDFS port', setting: '--webhdfs-port / MILLRACE_WEBHDFS_PORT' },
+  ];
 }
