@@ -171,7 +171,7 @@ async function down(args: DevCommandArgs, config: DevServicesConfig, io: Command
   const report = await stopDevServices(config, { wipe: args.wipe });
   if (report.stopped.length === 0) io.out('No dev services were running.');
   for (const s of report.stopped) io.out(`Stopped ${SERVICE_LABEL[s.service]} ${s.version} (pid ${s.pid}).`);
-  io.out(report.wiped ? `Deleted the data in ${config.kafka.dataDir} and ${config.hdfs.dataDir}.` : `Data kept in ${config.workDir} (\`millrace dev down --wipe\` deletes it).`);
+  io.out(report.wiped ? `Deleted the data in ${config.kafka.dataDir} and ${config.hdfs.dataDir}.` : `Data kept in ${config.workDir} (\`millrace dev down${dirFlag(args)} --wipe\` deletes it).`);
   return 0;
 }
 
