@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -30,6 +30,23 @@ describe('java detection', () => {
       findJava({ env: { PATH: '/nonexistent', JAVA_HOME: '/nonexistent' } }),
       (error: DevServicesError) => error.code === 'java-missing' && /Java 17 or later/.test(error.message) && /JAVA_HOME/.test(error.message),
     );
+  });
+
+  it('refuses a Java older than 17, naming the one it found', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'millrace-old-java-'));
+    try {
+      await mkdir(join(home, 'bin'));
+      await writeFile(join(home, 'bin', 'java'), '#!/bin/sh\necho \'openjdk version "11.0.25" 2024-10-15\' >&2\n', { mode: 0o755 });
+      await assert.rejects(
+        findJava({ env: { PATH: '/nonexistent', JAVA_HOME: home } }),
+        (error: DevServicesError) =>
+          error.code === 'java-missing' &&
+          error.message.startsWith(`${join(home, 'bin', 'java')} is Java 11; the dev services need Java 17 or later.`) &&
+          /JAVA_HOME/.test(error.message),
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
 
