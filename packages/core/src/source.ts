@@ -10,6 +10,22 @@ export interface SourceBatch<T> {
    * emits their minimum; omit for single-split sources.
    */
   readonly split?: string;
+  /**
+   * Input the source could not turn into records and skipped (e.g. the corrupt rest of a file), for the job's
+   * dead-letter output (`env.deadLetters()`): each becomes a `DeadLetter` of the source step, sent before
+   * `values`. Being part of the batch, they are covered by the position `snapshot` returns after it, as the records
+   * are. Dropped when nothing reads the job's dead letters (`SourceReaderContext.deadLetters` is false): a source that
+   * skips input should also log it.
+   */
+  readonly deadLetters?: readonly SourceDeadLetter[];
+}
+
+/** What a source skipped, and why: see {@link SourceBatch.deadLetters}. */
+export interface SourceDeadLetter {
+  /** What was skipped, as plain data (e.g. a file, a byte range): the dead letter's `value`. */
+  readonly value: unknown;
+  /** Why: its message and class name go into the dead letter. */
+  readonly error: unknown;
 }
 
 /** What a reader knows about where it runs. */

@@ -14,10 +14,13 @@ export class HdfsError extends MillraceError {
     message: string,
     readonly path: string,
     readonly remote?: { readonly exception: string; readonly javaClassName?: string; readonly message: string },
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; offset?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.offset = options?.offset;
   }
+  /** The byte offset in the file where the problem is (`corrupt`), when known. */
+  readonly offset: number | undefined;
 }
 
 /** What to do about each kind of {@link HdfsError}. @internal */

@@ -1,4 +1,4 @@
-import type { Source, SourceBatch, SourceReader, SourceReaderContext } from '@millrace/core';
+import type { Source, SourceBatch, SourceDeadLetter, SourceReader, SourceReaderContext } from '@millrace/core';
 import { AvroError } from '@millrace/avro';
 import { HdfsError } from './errors.js';
 import { planSplits, type FileSplit } from './file-split.js';
@@ -8,12 +8,20 @@ import { ProgressReporter } from './progress.js';
 import { requireOptions } from './options.js';
 import type { FileInputFormat, SplitReader } from './split-readers.js';
 
-/** A split skipped because its file is corrupt (with `onCorrupt: 'skip'`). */
+/**
+ * A corrupt part of a file, skipped with `onCorrupt: 'skip'`: the records of the Avro blocks (or JSON lines) starting
+ * from `offset` to before `end` were not read, by this split or any other; everything else of the file is read.
+ * Avro reading goes on after the next intact sync marker (`end`); a JSON-lines file is skipped to its end.
+ */
 export interface SkippedSplit {
   readonly path: string;
+  /** The split that found the damage: [`splitStart`, `splitEnd`) of the file. */
   readonly splitStart: number;
-  /** Byte offset of the problem in the file, when known. */
-  readonly offset: number | undefined;
+  readonly splitEnd: number;
+  /** Byte offset of the problem in the file (the start of the corrupt Avro block, or of the line); else `splitStart`. */
+  readonly offset: number;
+  /** Where reading goes on (the block after the next intact sync marker); the file's length when nothing followed. */
+  readonly end: number;
   readonly error: string;
 }
 
@@ -45,10 +53,12 @@ export interface FileSourceOptions<T> {
   readonly splitBytes?: number;
   /**
    * A corrupt file: `'fail'` (default) fails the job with an error naming the file and byte offset; `'skip'` skips
-   * the rest of the split, logs it and adds it to `deadLetters`.
+   * the rest of the split (from the corrupt Avro block or JSON line on), logs it, and sends a {@link SkippedSplit}
+   * to the job's dead letters (`env.deadLetters()`, as a dead letter of this source step) when the job reads them,
+   * and to the `deadLetters` callback.
    */
   readonly onCorrupt?: 'fail' | 'skip';
-  /** Receives each skipped split (e.g. to write a dead-letter list). */
+  /** Receives each skipped split, in the thread that reads it; `env.deadLetters()` receives them too. */
   readonly deadLetters?: (skipped: SkippedSplit) => void;
   /** Progress: `'auto'` (default) draws a bar with ETA on a TTY and logs a line per 10 % otherwise; `false`: nothing. */
   readonly progress?: 'auto' | false;
@@ -158,11 +168,22 @@ class FileSourceReader<T> implements SourceReader<T> {
       }
       if (c) {
         let next: Awaited<ReturnType<SplitReader<T>['nextBlock']>>;
+        let skipped: SourceDeadLetter | undefined;
         try {
           next = await c.reader.nextBlock();
         } catch (e) {
-          this.onCorrupt(c.split, e);
+          const s = await this.onCorrupt(c, e);
+          skipped = this.ctx.deadLetters === false ? undefined : { value: s, error: e };
           next = null;
+          if (s.end < c.split.end) {
+            // The split goes on after the damage; a checkpoint taken after this batch resumes there too.
+            c.block = s.end;
+            c.emitted = 0;
+            c.buf = [];
+            c.at = 0;
+            if (skipped) return { values: [], deadLetters: [skipped] };
+            continue;
+          }
         }
         if (next) {
           c.block = next.position;
@@ -177,6 +198,8 @@ class FileSourceReader<T> implements SourceReader<T> {
         this.doneBytes += c.split.end - c.split.start;
         this.current = undefined;
         this.progress?.update(this.doneBytes, this.ctx.clock.now());
+        // Returned at once, with the split done: a checkpoint after this batch holds both, or neither.
+        if (skipped) return { values: [], deadLetters: [skipped] };
       }
       const split = this.splits[this.index++];
       if (!split) {
@@ -190,13 +213,22 @@ class FileSourceReader<T> implements SourceReader<T> {
     }
   }
 
-  private onCorrupt(split: FileSplit, e: unknown): void {
+  /**
+   * A split reader failed: rethrows unless the file is corrupt and `onCorrupt` is `'skip'`. Otherwise moves the reader
+   * past the damage (the rest of the split for readers that cannot), logs it and tells the `deadLetters` callback.
+   */
+  private async onCorrupt(c: { split: FileSplit; reader: SplitReader<T> }, e: unknown): Promise<SkippedSplit> {
     const corrupt = (e instanceof AvroError && e.code === 'corrupt-file') || (e instanceof HdfsError && e.code === 'corrupt');
     if (!corrupt || this.opts.onCorrupt !== 'skip') throw e;
-    const s: SkippedSplit = { path: split.path, splitStart: split.start, offset: e instanceof AvroError ? e.offset : undefined, error: (e as Error).message };
+    const { split } = c;
+    const end = c.reader.skipCorrupt ? await c.reader.skipCorrupt() : split.end;
+    const s: SkippedSplit = { path: split.path, splitStart: split.start, splitEnd: split.end, offset: e.offset ?? split.start, end, error: e.message };
     this.skipped.push(s);
     this.opts.deadLetters?.(s);
-    this.log(`[millrace] ${this.ctx.uid}#${this.ctx.subtaskIndex}: skipped the rest of split ${split.id} (onCorrupt: 'skip'): ${(e as Error).message}`);
+    const to = this.ctx.deadLetters === false ? '' : ", sent to the job's dead letters";
+    const rest = end < split.end ? `, reading on from byte ${end}` : '';
+    this.log(`[millrace] ${this.ctx.uid}#${this.ctx.subtaskIndex}: skipped bytes ${s.offset} to ${end} of ${split.path} (split ${split.id}, onCorrupt: 'skip'${to})${rest}: ${e.message}`);
+    return s;
   }
 
   snapshot(): Position {

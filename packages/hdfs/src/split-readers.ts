@@ -9,6 +9,13 @@ export interface SplitReader<T> {
   nextBlock(): Promise<{ records: T[]; position: number } | null>;
   /** Bytes of the split consumed so far. */
   readonly consumed: number;
+  /**
+   * After `nextBlock` threw a corrupt-file error: moves past the damage, to the first block after the next intact
+   * sync marker, and returns that block's offset (at or past the split's end when nothing of the split is left; the
+   * file's length when no intact marker follows). The next split of the file starts at the same marker, so the
+   * blocks starting before the offset returned are read by no split. Absent: the rest of the split is lost.
+   */
+  skipCorrupt?(): Promise<number>;
 }
 
 /** How a {@link fileSource} reads files: Avro container files (splittable) or JSON lines. */
@@ -57,9 +64,32 @@ export function avroInput<T>(opts: { readerSchema?: AvroSchema } = {}): FileInpu
       let decoder: BlockDecoder<T> | undefined;
       let pos = position ?? -1;
       let consumed = 0;
+      let unreadable = false;
+      /** The offset just after the first sync marker starting at or after `from` and before `limit`; -1 if none. */
+      const afterSync = async (from: number, limit: number): Promise<number> => {
+        const last = Math.min(limit, split.fileLength - 16);
+        while (from <= last) {
+          await win.ensure(from, CHUNK);
+          const i = findSync(win.buf, header!.sync, from - win.start);
+          if (i >= 0) return win.start + i + 16 <= last + 16 ? win.start + i + 16 : -1;
+          // A marker may straddle the window's end: look again from its last 15 bytes (always forward).
+          from = Math.max(from + 1, win.start + win.buf.length - 15);
+        }
+        return -1;
+      };
       return {
         get consumed() { return consumed; },
+        async skipCorrupt() {
+          // An unreadable header: no block of the file can be found.
+          if (!header) { unreadable = true; return Math.max(split.end, split.fileLength); }
+          // The block at `pos` failed (its size, its records or the marker after it): the next intact marker ends it.
+          const next = await afterSync(pos + 1, split.fileLength);
+          pos = next < 0 ? split.fileLength : next;
+          consumed = Math.min(split.end, pos) - split.start;
+          return pos;
+        },
         async nextBlock() {
+          if (unreadable) return null;
           if (!header) {
             let n = 64 * 1024;
             for (;;) {
@@ -74,15 +104,7 @@ export function avroInput<T>(opts: { readerSchema?: AvroSchema } = {}): FileInpu
               if (split.start <= header.end - 16) pos = header.end;
               else {
                 // The first block starting in the split follows the first sync marker at or after start - 16.
-                let from = split.start - 16;
-                pos = -1;
-                while (pos < 0 && from < split.end) {
-                  await win.ensure(from, CHUNK);
-                  const i = findSync(win.buf, header.sync, from - win.start);
-                  if (i >= 0) pos = win.start + i + 16;
-                  else from = win.start + win.buf.length - 15;
-                  if (from >= split.fileLength) break;
-                }
+                pos = await afterSync(split.start - 16, split.end);
                 if (pos < 0) pos = split.end;
               }
             }
@@ -108,17 +130,23 @@ export function avroInput<T>(opts: { readerSchema?: AvroSchema } = {}): FileInpu
   };
 }
 
-/** JSON lines, one record per line; whole files. A line that is not JSON fails naming the file and its byte offset. */
+/**
+ * JSON lines, one record per line; whole files. A line that is not JSON fails naming the file and its byte offset;
+ * the records of the lines before it are delivered first (one block), so a reader that skips the corrupt rest of the
+ * file loses only what starts at that offset.
+ */
 export function jsonLinesInput<T>(): FileInputFormat<T> {
   return {
     description: 'jsonl',
     splittable: false,
     open(fs, split, position) {
       let done = false;
+      let corrupt: HdfsError | undefined;
       let consumed = 0;
       return {
         get consumed() { return consumed; },
         async nextBlock() {
+          if (corrupt) throw corrupt;
           if (done) return null;
           done = true;
           const bytes = Buffer.from(await fs.readFile(split.path));
@@ -131,12 +159,15 @@ export function jsonLinesInput<T>(): FileInputFormat<T> {
             if (off >= from && nl > off) {
               const line = bytes.toString('utf8', off, nl);
               try { records.push(JSON.parse(line) as T); } catch (e) {
-                throw new HdfsError('corrupt', `${split.path}: the line at byte offset ${off} is not JSON (${(e as Error).message})`, split.path, undefined, { cause: e });
+                corrupt = new HdfsError('corrupt', `${split.path}: the line at byte offset ${off} is not JSON (${(e as Error).message})`, split.path, undefined, { cause: e, offset: off });
+                break;
               }
             }
             off = nl + 1;
           }
-          consumed = split.end - split.start;
+          consumed = corrupt ? Math.min(off, split.end) - split.start : split.end - split.start;
+          // The lines before a corrupt one are a block of their own; the next call reports the corrupt line.
+          if (corrupt && records.length === 0) throw corrupt;
           return { records, position: 0 };
         },
       };

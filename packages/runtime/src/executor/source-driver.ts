@@ -1,4 +1,5 @@
-import { MAX_WATERMARK, MIN_WATERMARK, type Source, type SourceBatch, type SourceReader, type WatermarkGenerator, type WatermarkStrategy } from '@millrace/core';
+import { DEAD_LETTERS, MAX_WATERMARK, MIN_WATERMARK, type Source, type SourceDeadLetter, type SourceBatch, type SourceReader, type WatermarkGenerator, type WatermarkStrategy } from '@millrace/core';
+import { deadLetter } from '../operators/operator.js';
 import { NO_TIMESTAMP } from '../record-batch.js';
 import type { BusyClock, Subtask } from './subtask.js';
 
@@ -75,6 +76,7 @@ export class SourceDriver {
   }
 
   private emitBatch(batch: SourceBatch<unknown>, explicitTimestamps?: readonly number[]): void {
+    if (batch.deadLetters !== undefined && batch.deadLetters.length > 0) this.emitDeadLetters(batch.deadLetters);
     const values = batch.values;
     const n = values.length;
     if (n === 0) return;
@@ -143,6 +145,17 @@ export class SourceDriver {
       if (wm > s.watermark) s.watermark = wm;
     }
     this.advanceWatermark();
+  }
+
+  /** Sends what the reader skipped to the job's dead letters; without a consumer they are dropped (the reader logs them). */
+  private emitDeadLetters(skipped: readonly SourceDeadLetter[]): void {
+    const node = this.subtask.headNode;
+    if (!this.subtask.sides.has(`${node.id}:${DEAD_LETTERS.id}`)) return;
+    for (const d of skipped) {
+      this.subtask.metrics.deadLetters++;
+      this.subtask.ctx.output.emitSide(DEAD_LETTERS.id, deadLetter(node, d.value, NO_TIMESTAMP, d.error), NO_TIMESTAMP, node);
+    }
+    this.subtask.flushSides();
   }
 
   /** Adds time this source waited for its outputs (backpressure). */
