@@ -27,9 +27,12 @@ export interface PartFileInfo<T> {
 export interface RollingPolicy {
   /** Close a part file once it holds this many bytes (default 128 MiB). */
   readonly maxBytes?: number;
-  /** Close a part file this many milliseconds after it was opened (default: never before the checkpoint). */
+  /**
+   * Close a part file this many milliseconds of processing time after it was opened (default: never before the
+   * checkpoint). It is closed when the time comes, whether records arrive or not.
+   */
   readonly maxAgeMs?: number;
-  /** Close a part file that received nothing for this many milliseconds (default 60 s). */
+  /** Close a part file that received nothing for this many milliseconds of processing time (default 60 s). */
   readonly inactivityMs?: number;
 }
 
@@ -45,7 +48,10 @@ export interface FileSinkOptions<T> {
   readonly buckets?: BucketAssigner<T>;
   /** Size, age and inactivity rolling; files are always closed at a checkpoint. */
   readonly rolling?: RollingPolicy;
-  /** Open part files per subtask at most; the least recently written is closed first (default 16). */
+  /**
+   * Open part files per subtask at most; the least recently written is closed first (default 16). Also the limit
+   * of streams open on the file system: a new part file is created once the one it evicted is closed.
+   */
   readonly maxOpenFiles?: number;
   /** Prefix of part file names (default `part`). Sinks writing into the same directory need different prefixes. */
   readonly prefix?: string;
@@ -121,6 +127,11 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
   private failure: unknown;
   private inFlight = 0;
   private cancelCheck: (() => void) | undefined;
+  /** When the pending roll check runs (Infinity: none pending). */
+  private checkAt = Infinity;
+  /** Streams that may still be opened: a part holds one from its opening until its file is closed. */
+  private slotsFree: number;
+  private readonly slotWaiters: Array<() => void> = [];
   private readonly maxBytes: number;
   private readonly maxAge: number;
   private readonly inactivity: number;
@@ -140,6 +151,7 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
     const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     this.partRe = new RegExp(`^(\\.)?${esc(prefix)}-(\\d+)-(\\d+)${esc(ext)}(${esc(IN_PROGRESS)}|${esc(PENDING)})?$`);
+    this.slotsFree = opts.maxOpenFiles ?? 16;
     this.open = new LRUCache<string, OpenPart<T>>({
       max: opts.maxOpenFiles ?? 16,
       // An evicted part may hold records of the batch being written (its bucket was written earlier in the same
@@ -196,10 +208,13 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     const k = this.k++;
     const started = this.start();
     // Created only after the clean-up (which finds the first free part number, and would take an earlier file
-    // for a left-over).
-    const stream = afterStart(started, () => this.opts.fs.createStream(this.names(bucket, k).inprogress, { overwrite: true }));
+    // for a left-over), and once fewer than maxOpenFiles streams are open: a part evicted for this one (or rolled)
+    // is closed first, so that open files on the file system stay within the limit, not only the sink's list.
+    const slot = this.acquireSlot();
+    const stream = afterStart(Promise.all([started, slot]), () => this.opts.fs.createStream(this.names(bucket, k).inprogress, { overwrite: true }));
     const part: OpenPart<T> = { bucket, k, stream, encoder: this.opts.format.open(), openedAt: now, lastWrite: now, first: undefined, last: undefined, count: 0, chain: started, batch: [] };
     this.open.set(bucket, part);
+    this.scheduleRollCheck(this.deadline(part));
     return part;
   }
 
@@ -217,11 +232,25 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     part.chain.catch((e) => { this.failure ??= e; });
   }
 
+  private acquireSlot(): Promise<void> {
+    if (this.slotsFree > 0) {
+      this.slotsFree--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((r) => this.slotWaiters.push(r));
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.slotsFree++;
+  }
+
   /** Closes a part file: the rest of its bytes, then the stream. It stays in-progress until the next barrier. */
   private roll(part: OpenPart<T>): void {
     this.push(part, part.encoder.end());
     const done = part.chain.then(() => part.stream.close());
-    done.catch((e) => { this.failure ??= e; });
+    done.then(() => this.releaseSlot(), (e) => { this.failure ??= e; this.releaseSlot(); });
     this.closed.push({ part, done });
   }
 
@@ -269,7 +298,6 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
         this.roll(part);
       }
     }
-    this.scheduleInactivityCheck();
     if (this.inFlight > MAX_IN_FLIGHT_BYTES) return Promise.all([...this.open.values()].map((p) => p.chain)).then(() => this.throwIfFailed());
   }
 
@@ -301,19 +329,32 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     return new HdfsError('io', `${where}: a record cannot be encoded: ${(e as Error).message}`, this.dir(part.bucket), undefined, { cause: e });
   }
 
-  private scheduleInactivityCheck(): void {
-    if (this.cancelCheck || !Number.isFinite(Math.min(this.inactivity, this.maxAge))) return;
-    const every = Math.max(50, Math.min(this.inactivity, this.maxAge) / 2);
-    this.cancelCheck = this.ctx.clock.schedule(this.ctx.clock.now() + every, () => {
+  /** When `part` is due to be closed by age or inactivity (Infinity: never before the next checkpoint). */
+  private deadline(part: OpenPart<T>): number {
+    return Math.min(part.lastWrite + this.inactivity, part.openedAt + this.maxAge);
+  }
+
+  /**
+   * Makes sure a roll check runs at `at` or earlier. One timer for all parts, at the earliest deadline: writes only
+   * move deadlines later (a check that finds nothing due reschedules itself), and a new part's is checked here.
+   */
+  private scheduleRollCheck(at: number): void {
+    if (!Number.isFinite(at) || at >= this.checkAt) return;
+    this.cancelCheck?.();
+    this.checkAt = at;
+    this.cancelCheck = this.ctx.clock.schedule(at, () => {
       this.cancelCheck = undefined;
+      this.checkAt = Infinity;
       const now = this.ctx.clock.now();
+      let next = Infinity;
       for (const part of [...this.open.values()]) {
-        if (now - part.lastWrite >= this.inactivity || now - part.openedAt >= this.maxAge) {
+        const due = this.deadline(part);
+        if (due <= now) {
           this.open.delete(part.bucket);
           this.roll(part);
-        }
+        } else if (due < next) next = due;
       }
-      if (this.open.size > 0) this.scheduleInactivityCheck();
+      this.scheduleRollCheck(next);
     });
   }
 
@@ -321,6 +362,9 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
     // Cut synchronously: every open part is closed now; records written after this go to new parts.
     for (const part of [...this.open.values()]) this.roll(part);
     this.open.clear();
+    this.cancelCheck?.();
+    this.cancelCheck = undefined;
+    this.checkAt = Infinity;
     const closing = this.closed;
     this.closed = [];
     // The state `snapshot` returns right after; its part number is filled in once the clean-up has found the base
@@ -376,7 +420,7 @@ class FileSinkWriter<T> implements SinkWriter<T, Committable> {
 }
 
 /** A write stream opened once `ready` settles. */
-function afterStart(ready: Promise<void>, open: () => FileWriteStream): FileWriteStream {
+function afterStart(ready: Promise<unknown>, open: () => FileWriteStream): FileWriteStream {
   let s: FileWriteStream | undefined;
   const get = ready.then(() => (s = open()));
   get.catch(() => {});
