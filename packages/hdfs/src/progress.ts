@@ -1,9 +1,11 @@
 /**
- * Reports how far a bounded source is: a bar with ETA on a TTY; otherwise a plain line each time the bytes read pass
- * another 10 % step (progress moves by whole files or splits, so a large file passes several steps at once).
+ * Reports how far a bounded source is: on a TTY, a bar with percentage, bytes and ETA redrawn in place (at most every
+ * 200 ms, within the terminal's width) and a last line with the time taken; otherwise a plain line each time the
+ * bytes read pass another 10 % step (progress moves by whole files or splits, so a large file passes several steps
+ * at once).
  */
 export class ProgressReporter {
-  private lastDraw = 0;
+  private lastDraw = -Infinity;
   private lastDecile = -1;
   private readonly tty: boolean;
   constructor(
@@ -23,10 +25,15 @@ export class ProgressReporter {
     if (this.tty) {
       if (!final && now - this.lastDraw < 200) return;
       this.lastDraw = now;
-      const width = 30;
+      const text = `${(frac * 100).toFixed(1).padStart(5)}% ${mib(done)}/${mib(this.total)} ${final ? `done in ${clock(elapsed)}` : `ETA ${clock(eta)}`}`;
+      // The bar shrinks to keep the line within the terminal's width: a wrapped line would not be redrawn in place.
+      const columns = this.out.columns > 0 ? this.out.columns : 80;
+      const width = Math.max(0, Math.min(30, columns - 1 - this.label.length - text.length - 2));
       const filled = Math.round(frac * width);
-      const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-      this.out.write(`\r${this.label} ${bar} ${(frac * 100).toFixed(1).padStart(5)}% ${mib(done)}/${mib(this.total)} ETA ${clock(eta)}${final ? '\n' : ''}`);
+      const bar = width >= 5 ? ` ${'█'.repeat(filled)}${'░'.repeat(width - filled)}` : '';
+      const line = `${this.label}${bar} ${text}`.slice(0, columns - 1);
+      // Back to the start of the line, then erase what a longer previous line left after it.
+      this.out.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
       return;
     }
     const decile = Math.floor(frac * 10);
