@@ -1,8 +1,11 @@
 /**
  * Exactly once under SIGKILL: a child process runs a job writing Avro part files to HDFS with checkpoints on HDFS;
- * the test kills it with SIGKILL at seeded random checkpoints (probed on HDFS, never slept for), restarts it from
- * the latest checkpoint, and at the end finds every record exactly once in final files, no hidden part files left,
- * and no partial file under a final name — checked with Hadoop's own FsShell (`-ls`, `-text`).
+ * the test kills it with SIGKILL three times at seeded points, restarts it from the latest checkpoint, and at the
+ * end finds every record exactly once in final files, no hidden part files left, and no partial file under a final
+ * name — checked with Hadoop's own FsShell (`-ls`, `-text`). Kill points are of two kinds, found by probes and
+ * never by timing: right after a seeded checkpoint completed (its metadata on HDFS), and while part files are being
+ * written, once a seeded number of records reached the sink (the job prints them) and an in-progress part file
+ * exists on HDFS. The seed is fixed (MILLRACE_TEST_SEED overrides it) and named by every failure.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +21,8 @@ import { seeded } from '../probe.ts';
 const run = promisify(execFile);
 const JOB = fileURLToPath(new URL('./fixtures/sink-job.ts', import.meta.url));
 const COUNT = 4000;
+/** Fixed, so that a failure can be repeated; MILLRACE_TEST_SEED tries others. */
+const SEED = Number(process.env.MILLRACE_TEST_SEED ?? 20261125);
 
 describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, () => {
   let services: DevServicesLease;
@@ -44,38 +49,76 @@ describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, 
     return max;
   };
 
-  it('leaves each record exactly once in final files after three kills', async () => {
-    const seed = Number(process.env.MILLRACE_TEST_SEED ?? Date.now() % 100_000);
+  it(`leaves each record exactly once in final files after three kills (seed ${SEED})`, async (t) => {
+    t.diagnostic(`seed ${SEED} (MILLRACE_TEST_SEED=${SEED} repeats this run)`);
+    try {
+      await killAndCheck(t);
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n(seed ${SEED}: rerun with MILLRACE_TEST_SEED=${SEED})`;
+      throw e;
+    }
+  });
+
+  const killAndCheck = async (t: { diagnostic: (m: string) => void }) => {
+    const seed = SEED;
     const random = seeded(seed);
     const logs: string[] = [];
+    /** The highest record id the job said reached the sink, in any run so far. */
+    let through = -1;
     const start = () => {
       const child = spawn(process.execPath, ['--import', 'tsx', JOB, services.hdfs!.webhdfsUrl, dir, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.setEncoding('utf8').on('data', (d: string) => logs.push(d));
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        logs.push(d);
+        for (const m of d.matchAll(/\[probe\] records through id (\d+)/g)) through = Math.max(through, Number(m[1]));
+      });
       child.stderr.setEncoding('utf8').on('data', (d: string) => logs.push(d));
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       return { child, exited };
     };
-    let target = 0;
+    const inProgress = async () => (await walkFiles(fs, `${dir}/out`)).filter((f) => /\/\.part-0-\d+\.avro\.inprogress$/.test(f));
+    // Kinds of kill point, in a seeded order: one after a checkpoint, two while part files are being written.
+    const afterCheckpoint = Math.floor(random() * 3);
+    const kinds = [0, 1, 2].map((i): 'records' | 'checkpoint' => (i === afterCheckpoint ? 'checkpoint' : 'records'));
     let kills = 0;
+    let midWrite = 0;
     let finished = false;
     for (let round = 0; round < 3 && !finished; round++) {
+      const kind = kinds[round]!;
       const { child, exited } = start();
-      target = (await latestCheckpoint()) + 1 + Math.floor(random() * 3);
+      let what: string;
+      let probe: () => Promise<boolean | undefined>;
+      if (kind === 'checkpoint') {
+        const target = (await latestCheckpoint()) + 1 + Math.floor(random() * 3);
+        what = `checkpoint ${target}`;
+        probe = async () => ((await latestCheckpoint()) >= target ? true : undefined);
+      } else {
+        const target = through + 1 + Math.floor(random() * 800);
+        what = `records through id ${target} at the sink, with a part file in progress`;
+        probe = async () => (through >= target && (await inProgress()).length > 0 ? true : undefined);
+      }
       // true: the kill point is reached; false: the run ended before it.
-      const reached = await pollUntil(async () => ((await latestCheckpoint()) >= target ? true : (child.exitCode !== null ? false : undefined)), {
-        what: `checkpoint ${target} (seed ${seed})`, timeoutMs: 120_000, intervalMs: 50, hint: "The job's output ends as below.", describeFailure: async () => logs.join('').slice(-4000),
+      const reached = await pollUntil(async () => ((await probe()) ? true : (child.exitCode !== null ? false : undefined)), {
+        what: `${what} (seed ${seed})`, timeoutMs: 120_000, intervalMs: 20, hint: "The job's output ends as below.", describeFailure: async () => logs.join('').slice(-4000),
       });
-      if (reached) { child.kill('SIGKILL'); kills++; }
+      if (reached) {
+        child.kill('SIGKILL');
+        kills++;
+      }
       // A run that ended before its kill point finished the input: it must have ended cleanly.
       const code = await exited;
-      if (!reached) { assert.equal(code, 0, `run ${round + 1} failed (seed ${seed}): ${logs.join('')}`); finished = true; }
+      if (!reached) { assert.equal(code, 0, `run ${round + 1} failed (seed ${seed}): ${logs.join('')}`); finished = true; continue; }
+      const left = await inProgress();
+      if (kind === 'records' && left.length > 0) midWrite++;
+      t.diagnostic(`run ${round + 1}: killed at ${what}; records through id ${through} had reached the sink; ${left.length} in-progress part file(s) left`);
     }
     assert.ok(kills >= 1, `no run was killed (seed ${seed})`);
+    assert.ok(midWrite >= 1 || kills < 3, `no kill left a part file being written (seed ${seed})`);
     if (!finished) {
       const last = start();
       assert.equal(await last.exited, 0, `the last run failed (seed ${seed}): ${logs.join('')}`);
     }
     assert.match(logs.join(''), /restored 'sigkill-sink'/);
+    if (midWrite > 0) assert.match(logs.join(''), /removed \d+ part file\(s\) an earlier run left unfinished/, `the restored run cleans up what a kill left (seed ${seed})`);
 
     const files = await walkFiles(fs, `${dir}/out`);
     assert.ok(files.every((f) => /\/dt=2026-11-0[12]\/hour=\d\d\/part-0-\d+\.avro$/.test(f)), `only final part files remain (seed ${seed}):\n${files.filter((f) => !/part-0-\d+\.avro$/.test(f)).join('\n')}`);
@@ -92,5 +135,5 @@ describe('file sink on HDFS: exactly once under SIGKILL', { timeout: 600_000 }, 
     const text = await fsShell('-text', `${dir}/out/*/*/*.avro`);
     const fromHadoop = text.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id).sort((a, b) => a - b);
     assert.deepEqual(fromHadoop, ids);
-  });
+  };
 });
