@@ -1,61 +1,45 @@
 /**
- * Jobs on worker threads: the same results at parallelism 1, 2 and 4; restart from the last checkpoint after an
- * injected failure; rescaling a checkpoint taken at parallelism 2 to 1 and 4; starting a changed job from it;
- * backpressure (bounded batches in flight); a dying worker thread; a job built differently in a worker.
+ * Jobs on worker threads: the same results at parallelism 1, 2 and 4 (windows, a process function with timers and a
+ * side output, dead letters, late records); restart from the last checkpoint after an injected failure; rescaling a
+ * checkpoint taken at parallelism 2 to 1 and 4; starting a changed job from it; backpressure (bounded batches in
+ * flight); a dying worker thread; a job built differently in a worker.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { JobDefinition } from '@millrace/core';
 import { runJob, type JobHandle, type RunOptions } from '@millrace/runtime';
+import { assertMatchesReference, assertPerKeyOrder, lines, outputOf, RECORDS, referenceJob, waitForFiles, type Output } from './fixtures/parallel-kit.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'millrace-parallel-'));
 test.after(() => rmSync(base, { recursive: true, force: true }));
-let loads = 0;
-
-/** Imports the reference job with its environment (each import is a new module instance, also in the workers). */
-async function referenceJob(env: Record<string, string>): Promise<JobDefinition> {
-  for (const k of Object.keys(process.env)) if (k.startsWith('PJ_')) delete process.env[k];
-  Object.assign(process.env, env);
-  return (await import(`./fixtures/parallel-job.ts?load=${++loads}`)).default as JobDefinition;
-}
 
 function start(job: JobDefinition, opts: RunOptions): JobHandle {
   return runJob(job, opts);
 }
 
-function lines(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)).sort();
-}
-const outputOf = (out: string) => ({ sums: lines(join(out, 'sums')), runs: lines(join(out, 'runs')), late: lines(join(out, 'late')) });
+let golden: Output;
 
-function waitForFiles(dir: string, names: string[]): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): boolean => names.every((n) => existsSync(join(dir, n)));
-    const w = watch(dir, () => { if (check()) { w.close(); resolve(); } });
-    if (check()) { w.close(); resolve(); }
-  });
-}
-
-let golden: ReturnType<typeof outputOf>;
-
-test('the same job gives the same results at parallelism 1 (this thread), 2 and 4 (two worker threads)', async () => {
-  const runs: Array<[string, ReturnType<typeof outputOf>]> = [];
+test('the same job gives the same results at parallelism 1 (this thread), 2 and 4 (two worker threads): windows, timers, side outputs, dead letters', async () => {
+  const runs: Array<[string, Output]> = [];
   for (const [parallelism, workers] of [[1, 0], [2, 2], [4, 2]] as const) {
     const out = join(base, `golden-${parallelism}`);
     const job = await referenceJob({ PJ_OUT: out, PJ_PARALLELISM: String(parallelism) });
     const r = await start(job, { workers }).done;
     assert.equal(r.status, 'finished');
-    assert.equal(r.recordsRead, 40_000);
+    assert.equal(r.recordsRead, RECORDS);
     assert.equal(r.workers, workers);
     runs.push([`p${parallelism}`, outputOf(out)]);
+    assertPerKeyOrder(out);
   }
   golden = runs[0]![1];
   assert.ok(golden.sums.length > 1_000 && golden.runs.length > 100, 'the reference output is substantial');
-  assert.deepEqual(golden.late, [], 'no record is late in this job, so results cannot depend on timing');
+  // Not empty: side outputs and dead letters are compared with something in them.
+  assert.deepEqual([golden.zeros.length, golden.dead.length, golden.late.length], [396, 40, 18]);
+  assertMatchesReference(golden);
   for (const [name, o] of runs) assert.deepEqual(o, golden, `${name} equals parallelism 1`);
 });
 
@@ -127,7 +111,7 @@ test('a checkpoint taken at parallelism 2 restores at parallelism 1 and 4, and i
     const resumed = await referenceJob({ PJ_OUT: out, PJ_PARALLELISM: String(parallelism), ...(extra ? { PJ_EXTRA_STEP: '1' } : {}) });
     const r = await start(resumed, { workers, checkpoints, restore: join(checkpoints, 'parallel-reference', `chk-${cp.checkpointId}`).slice(checkpoints.length) }).done;
     assert.equal(r.status, 'finished');
-    assert.ok(r.recordsRead < 40_000, `${name} resumed where the checkpoint left off`);
+    assert.ok(r.recordsRead < RECORDS, `${name} resumed where the checkpoint left off`);
     assert.deepEqual(outputOf(out), golden, `${name} equals the uninterrupted run`);
   }
 });
@@ -141,7 +125,12 @@ test('backpressure: a slow sink holds the source back; batches in flight stay wi
   assert.ok(inFlight >= 1 && inFlight <= 4, `at most 4 batches in flight per channel, saw ${inFlight}`);
 });
 
-test('a job whose plan differs in a worker thread fails with an error naming the step', async () => {
+test('a job whose plan differs in a worker thread fails with an error naming the job file and the step', async () => {
   const { default: job } = await import('./fixtures/misbuilt-job.ts');
-  await assert.rejects(runJob(job, { workers: 2 }).done, /was built differently in a worker thread: step #2 is 'out' \(sink, uid 'out'\) on the main thread but 'map' \(map, uid 'map-2'\) in the worker.*A job is a module/);
+  const file = fileURLToPath(new URL('./fixtures/misbuilt-job.ts', import.meta.url));
+  await assert.rejects(runJob(job, { workers: 2 }).done, (e: Error) => {
+    assert.match(e.message, /was built differently in a worker thread: step #2 is 'out' \(sink, uid 'out'\) on the main thread but 'map' \(map, uid 'map-2'\) in the worker.*A job is a module/);
+    assert.ok(e.message.includes(file), `the message names the job file ${file}: ${e.message}`);
+    return true;
+  });
 });
