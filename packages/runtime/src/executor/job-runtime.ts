@@ -144,6 +144,8 @@ export class JobRuntime implements SubtaskHost {
   private readonly scheduled = new Map<Subtask, { at: number; cancel: () => void }>();
   private nextCheckpointId = 1;
   private inFlight: PendingCheckpoint | undefined;
+  /** The barrier injected here last, and the local subtasks that have not acknowledged it yet. */
+  private injected: { readonly id: number; readonly waiting: Set<Subtask> } | undefined;
   private unfinished: number;
   private failure: unknown;
   private lastCompleted: CheckpointInfo | undefined;
@@ -253,6 +255,7 @@ export class JobRuntime implements SubtaskHost {
     this.scheduled.set(subtask, { at: timestamp, cancel });
   }
   acknowledge(subtask: Subtask, checkpointId: number, ack: SubtaskAck): void {
+    if (this.injected?.id === checkpointId) this.injected.waiting.delete(subtask);
     if (this.onAck) {
       this.onAck(subtask, checkpointId, ack);
       return;
@@ -263,6 +266,10 @@ export class JobRuntime implements SubtaskHost {
     if (p.acks.size === p.expected) void this.complete(p);
   }
   finished(subtask: Subtask): void {
+    // On worker threads a subtask can finish without ever seeing the barrier injected last: its producers on other
+    // threads had finished when it was injected there (and acknowledged without sending it on), and their end of
+    // input reached this subtask only after it was injected here. It acknowledges with its state at end of input.
+    if (this.injected?.waiting.has(subtask)) subtask.acknowledgeFinished(this.injected.id);
     this.onSubtaskFinished?.(subtask);
     this.unfinished--;
     if (this.unfinished === 0) this.onFinished?.();
@@ -363,6 +370,7 @@ export class JobRuntime implements SubtaskHost {
    * the state they had at end of input and their sink's final cut. Acknowledgements arrive through `acknowledge`.
    */
   injectBarrier(id: number): void {
+    this.injected = { id, waiting: new Set(this.subtasks.filter((s) => !s.finished)) };
     for (const s of this.subtasks) if (s.finished) s.acknowledgeFinished(id);
     for (const src of this.sources) if (!src.subtask.finished) src.subtask.checkpoint(id);
   }
