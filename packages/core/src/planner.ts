@@ -24,9 +24,14 @@ export function finishPlan(plan: LogicalPlan): LogicalPlan {
     }
   }
   const producers = plan.nodes.filter((n) => !downstreamOfDl.has(n.id) && n.spec.kind !== 'sink');
+  const parallelismOf = (n: PlanNode): number => n.parallelism ?? plan.config.parallelism;
+  // The user reads one dead-letter stream and never sees these edges: one from a step of another parallelism
+  // rebalances instead of failing the build over a forward edge.
+  const dlEdge = (e: PlanEdge, p: PlanNode, consumer: PlanNode): PlanEdge =>
+    e.partitioning === 'forward' && parallelismOf(p) !== parallelismOf(consumer) ? { ...e, from: p.id, partitioning: 'rebalance' } : { ...e, from: p.id };
   const nodes: PlanNode[] = plan.nodes.map((n) =>
     n.inputs.some((e) => e.from === 0)
-      ? { ...n, inputs: n.inputs.flatMap((e) => (e.from === 0 ? producers.map((p): PlanEdge => ({ ...e, from: p.id })) : [e])) }
+      ? { ...n, inputs: n.inputs.flatMap((e) => (e.from === 0 ? producers.map((p) => dlEdge(e, p, n)) : [e])) }
       : n,
   );
 

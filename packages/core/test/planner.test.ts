@@ -235,3 +235,16 @@ test('env.deadLetters() is resolved to a side-output edge from every step that c
   const msg = p.nodes.find((n) => n.name === 'msg')!;
   assert.deepEqual(msg.inputs.map((e) => [e.from, e.sideOutput]), [[1, 'millrace.dead-letters'], [2, 'millrace.dead-letters']]);
 });
+
+test('dead letters from steps of another parallelism are rebalanced to the dead-letter reader, not refused as forward edges', () => {
+  const job = defineJob('dl-parallelism', (env) => {
+    env.fromArray(evs, { uid: 'src', parallelism: 1 }).rebalance().map((e) => e.n, { name: 'n' }).sinkTo(sinks.collect(), { uid: 'out' });
+    env.deadLetters().sinkTo(sinks.collect(), { uid: 'dead' });
+  }, { errorPolicy: 'skip', parallelism: 2 });
+  const p = job.plan();
+  const dead = p.nodes.find((n) => n.uid === 'dead')!;
+  const byFrom = new Map(dead.inputs.map((e) => [p.nodes.find((n) => n.id === e.from)!.name, e.partitioning]));
+  assert.equal(byFrom.get('src'), 'rebalance');
+  assert.equal(byFrom.get('n'), 'forward');
+  assert.doesNotThrow(() => physicalPlan(p));
+});
