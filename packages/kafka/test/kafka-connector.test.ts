@@ -79,6 +79,32 @@ it('exactly-once sink: a committable is written once, even when committed again 
   await w2.close!();
 });
 
+it('exactly-once sink: says it skipped committables only when an earlier run wrote them, not when they were carried into the next checkpoint', async () => {
+  const k = new FakeKafka();
+  k.createTopic('out', 1);
+  const logs: string[] = [];
+  const sink = KafkaSink.of({ value: serdes.string() }, { client: () => k.client(), topic: 'out', deliveryGuarantee: 'exactly-once', log: (m) => logs.push(m) });
+  const w = sink.createWriter({ ...ctx('out'), uid: 'out' });
+  await w.write(['a'], [1], 1);
+  const cs1 = await w.preCommit!(1);
+  // Checkpoint 2 is cut before the commit of 1 confirmed its committable: it carries it too.
+  await w.write(['b'], [2], 1);
+  const cs2 = await w.preCommit!(2);
+  assert.equal(cs2.length, 2, 'checkpoint 2 holds the unconfirmed committable of checkpoint 1 and its own');
+  await Promise.all([w.commit!(cs1), w.commit!(cs2)]);
+  assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['a', 'b']);
+  await w.close!();
+  assert.deepEqual(logs, [], 'a brand-new run reports no skips');
+  // After a crash, a new writer commits checkpoint 2 again: both were written before, and it says so.
+  const w2 = sink.createWriter({ ...ctx('out'), uid: 'out' });
+  await w2.restore!(undefined);
+  await w2.commit!(cs2);
+  await w2.close!();
+  assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['a', 'b']);
+  assert.equal(logs.length, 1);
+  assert.match(logs[0]!, /skipped 2 committable\(s\) already written before a restart/);
+});
+
 it('exactly-once sink: a barrier before the producer connected cuts the records written so far into its checkpoint', async () => {
   const k = new FakeKafka();
   k.createTopic('out', 1);
