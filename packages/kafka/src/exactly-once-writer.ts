@@ -155,7 +155,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
     try {
       tx = await this.producer!.transaction();
     } catch (e) {
-      throw describeKafkaError(e, what, this.t.client.brokers);
+      throw this.describeCommitError(e, what);
     }
     try {
       for (const part of chunk(c.records.map(loadRecord))) await tx.send({ topic: this.t.topic, messages: part });
@@ -163,12 +163,22 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
       await tx.commit();
     } catch (e) {
       await tx.abort().catch(() => {});
-      const err = describeKafkaError(e, what, this.t.client.brokers);
-      if (/fenced|PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/i.test(String((e as Error)?.message) + String((e as { type?: string })?.type))) {
-        throw new KafkaConnectorError('transaction', `${what}: another producer with transactional id '${this.t.transactionalIdPrefix}.${this.me}' took over (fenced). Is a second instance of this job running with the same transactionalIdPrefix? Give each instance its own prefix.`, { cause: e });
-      }
-      throw err;
+      throw this.describeCommitError(e, what);
     }
+  }
+
+  /**
+   * A fenced producer (a newer one initialised the same transactional id: the broker answers INVALID_PRODUCER_EPOCH,
+   * or PRODUCER_FENCED on newer protocol versions) gets a message that names the likely cause, a second running
+   * instance with the same prefix. The newer producer's start succeeds; only this one's next transaction fails.
+   */
+  private describeCommitError(e: unknown, what: string): KafkaConnectorError {
+    const err = e as { message?: string; type?: string } | undefined;
+    if (/PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|\bfenced\b/i.test(`${err?.type ?? ''} ${err?.message ?? ''}`)) {
+      const id = `${this.t.transactionalIdPrefix}.${this.me}`;
+      return new KafkaConnectorError('transaction', `${what}: another producer with transactional id '${id}' took over (fenced). Two running instances of one job need different transactionalIdPrefix options on Kafka sink '${this.t.ctx.uid}' (default '<job name>.<sink uid>', here '${this.t.transactionalIdPrefix}'), e.g. from an environment variable; a restarted instance must keep its prefix. (${err?.message ?? String(e)})`, { cause: e });
+    }
+    return describeKafkaError(e, what, this.t.client.brokers);
   }
 
   restore(): void {
