@@ -46,7 +46,11 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   readonly readCommitted?: boolean;
   /** The group session timeout: how soon Kafka moves the partitions of a crashed instance. Default 10 s. */
   readonly sessionTimeoutMs?: number;
-  /** How often new partitions (and topics matching a pattern... at start only) are looked for. Default 30 s. */
+  /**
+   * How often the topics' partitions are looked up: partitions added while the job runs are then read from their
+   * earliest offset (the group rebalances to include them). Topics matching `topicPattern` are found at start only.
+   * Default 30 s.
+   */
   readonly partitionDiscoveryIntervalMs?: number;
   /**
    * Records buffered per partition (fetched, not yet taken by the engine) at which the reader holds the client's
