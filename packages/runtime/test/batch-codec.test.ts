@@ -52,3 +52,36 @@ test('anything that is not a flat record of primitives goes by structured clone,
   assert.equal(e.c, 0);
   assert.deepEqual(back, [{ a: 1 }]);
 });
+
+test('the generated encoder of a shape checks every record: a later record of another shape sends the batch by clone', () => {
+  const good = Array.from({ length: 50 }, (_, i) => ({ x: i, y: `s${i}`, z: i % 2 === 0 }));
+  assert.equal(roundTrip(good).e.c, 1);
+  const variants: unknown[] = [
+    { x: 1, y: 's', z: true, extra: 1 },
+    { x: 1, y: 's' },
+    { x: 1, y: 's', w: true },
+    { x: '1', y: 's', z: true },
+    { x: 1, y: 2, z: true },
+    { x: 1, y: 's', z: 1 },
+    null,
+    7,
+    Object.assign(Object.create({ inherited: 1 }), { x: 1, y: 's', z: true }),
+  ];
+  for (const bad of variants) {
+    const values = [...good.slice(0, 30), bad, ...good.slice(30)];
+    const { e, back } = roundTrip(values);
+    assert.equal(e.c, 0, String(JSON.stringify(bad)));
+    assert.deepEqual(back, values.map((v) => (v !== null && typeof v === 'object' ? { ...v } : v)));
+  }
+  // The same shape encodes by columns again afterwards (the encoder is cached per shape, not poisoned by a failure).
+  assert.equal(roundTrip(good).e.c, 1);
+});
+
+test('records with the same fields in another order, and field names that are not identifiers, travel as columns', () => {
+  const odd = ["it's", 'a\\b', 'line\nbreak', '${x}', '*/', 'constructor'];
+  const make = (i: number) => Object.fromEntries(odd.map((k, j) => [k, i * 10 + j]));
+  const values = [make(1), Object.fromEntries(Object.entries(make(2)).reverse()), make(3)];
+  const { e, back } = roundTrip(values);
+  assert.equal(e.c, 1);
+  assert.deepEqual(back, values);
+});

@@ -14,6 +14,42 @@ export type EncodedValues =
   | { readonly c: 0; readonly v: unknown[] };
 
 const decoders = new Map<string, (cols: readonly Column[], n: number) => unknown[]>();
+const encoders = new Map<string, (values: readonly unknown[], n: number) => Column[] | undefined>();
+
+/**
+ * The encoder of one record shape: one generated loop per shape, so that each field is read at its own call site. A
+ * shared `r[keys[j]]` sees every field name and goes megamorphic: 340 ns per record of three numbers against 60–75 ns
+ * generated (docs/decisions.md). Field names are passed in as values, never as source. Returns `undefined` as soon as
+ * a record does not have exactly that shape (the batch then goes by structured clone).
+ */
+function encoderFor(keys: readonly string[], types: string): (values: readonly unknown[], n: number) => Column[] | undefined {
+  const sig = `${types}|${keys.join('\u0000')}`;
+  let enc = encoders.get(sig);
+  if (enc) return enc;
+  const cols = keys.map((_, j) => `const c${j} = ${types[j] === 'n' ? 'new Float64Array(n)' : types[j] === 'b' ? 'new Uint8Array(n)' : 'new Array(n)'};`);
+  const check = { n: 'number', s: 'string', b: 'boolean' } as const;
+  const fields = keys.map((_, j) => {
+    const t = types[j] as keyof typeof check;
+    return `const x${j} = r[k${j}]; if (typeof x${j} !== '${check[t]}') return undefined; c${j}[i] = ${t === 'b' ? `x${j} ? 1 : 0` : `x${j}`};`;
+  });
+  const body =
+    `return function encode(values, n) {\n` +
+    `  ${cols.join(' ')}\n` +
+    `  for (let i = 0; i < n; i++) {\n` +
+    `    const r = values[i];\n` +
+    `    if (r === null || typeof r !== 'object' || getPrototypeOf(r) !== OBJECT) return undefined;\n` +
+    `    let own = 0; for (const k in r) if (hasOwnProperty.call(r, k)) own++;\n` +
+    `    if (own !== ${keys.length}) return undefined;\n` +
+    `    ${fields.join('\n    ')}\n` +
+    `  }\n` +
+    `  return [${keys.map((_, j) => `c${j}`).join(', ')}];\n` +
+    `};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('getPrototypeOf', 'OBJECT', 'hasOwnProperty', ...keys.map((_, j) => `k${j}`), body) as (...a: unknown[]) => typeof enc;
+  enc = factory(Object.getPrototypeOf, Object.prototype, Object.prototype.hasOwnProperty, ...keys)!;
+  encoders.set(sig, enc);
+  return enc;
+}
 
 function decoderFor(keys: readonly string[], types: string): (cols: readonly Column[], n: number) => unknown[] {
   const sig = `${types}|${keys.join('\u0000')}`;
@@ -42,21 +78,8 @@ export function encodeValues(values: readonly unknown[], n: number, transfer: Ar
     else if (t === 'boolean') types += 'b';
     else return clone(values, n);
   }
-  const cols: Column[] = keys.map((_, j) => (types[j] === 'n' ? new Float64Array(n) : types[j] === 'b' ? new Uint8Array(n) : new Array<string>(n)));
-  for (let i = 0; i < n; i++) {
-    const r = values[i] as Record<string, unknown>;
-    if (r === null || typeof r !== 'object' || Object.getPrototypeOf(r) !== Object.prototype) return clone(values, n);
-    let own = 0;
-    for (const k in r) if (Object.hasOwn(r, k)) own++;
-    if (own !== keys.length) return clone(values, n);
-    for (let j = 0; j < keys.length; j++) {
-      const v = r[keys[j]!];
-      const t = types.charCodeAt(j);
-      if (t === 110 /* n */) { if (typeof v !== 'number') return clone(values, n); (cols[j] as Float64Array)[i] = v; }
-      else if (t === 115 /* s */) { if (typeof v !== 'string') return clone(values, n); (cols[j] as string[])[i] = v; }
-      else { if (typeof v !== 'boolean') return clone(values, n); (cols[j] as Uint8Array)[i] = v ? 1 : 0; }
-    }
-  }
+  const cols = encoderFor(keys, types)(values, n);
+  if (cols === undefined) return clone(values, n);
   for (const c of cols) if (!Array.isArray(c)) transfer.push(c.buffer as ArrayBuffer);
   return { c: 1, keys, types, cols, n };
 }
