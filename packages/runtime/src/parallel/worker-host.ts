@@ -13,6 +13,11 @@ import {
 } from './protocol.js';
 
 const YIELD_EVERY = 16;
+/**
+ * A read loop also yields once it ran this long: other workers' batches and credits get in only then, and a worker
+ * that held them for 16 slow batches left its peers stalled on credits (bench:parallel, docs/decisions.md).
+ */
+const YIELD_AFTER_MS = 1;
 
 async function ensureTypeScriptLoader(url: string): Promise<void> {
   if (!/\.[cm]?ts$/.test(url)) return;
@@ -220,6 +225,7 @@ export async function runSlot(task: SlotTask): Promise<void> {
     const readLoop = async (i: number): Promise<void> => {
       const d = runtime.sources[i]!;
       let n = 0;
+      let yielded = performance.now();
       while (!cancelled && runtime.failed === undefined && !d.subtask.finished) {
         const waitFrom = performance.now();
         let waited = false;
@@ -243,7 +249,10 @@ export async function runSlot(task: SlotTask): Promise<void> {
         d.emit(batch);
         // Let messages (barriers) and timers in only once the batch read is emitted: a barrier between reading and
         // emitting it would store a position past records not yet handed down.
-        if (sync && ++n % YIELD_EVERY === 0) await new Promise<void>((res) => setImmediate(res));
+        if (sync && (++n % YIELD_EVERY === 0 || performance.now() - yielded >= YIELD_AFTER_MS)) {
+          await new Promise<void>((res) => setImmediate(res));
+          yielded = performance.now();
+        }
       }
     };
 
