@@ -12,6 +12,19 @@ export interface JobOptions {
   readonly batchSize?: number;
   /** Periodic checkpoints; omit for on-demand only. */
   readonly checkpointInterval?: Duration;
+  /**
+   * A checkpoint not complete (written to storage) this long after it started is aborted: its pending
+   * acknowledgements are dropped, what its sinks pre-committed is carried into the next checkpoint, and the next
+   * periodic one may start. Default `'10m'` (Flink's `execution.checkpointing.timeout`).
+   */
+  readonly checkpointTimeout?: Duration;
+  /**
+   * How many periodic (or final) checkpoints may fail in a row (an error, or the timeout) before the job fails;
+   * a completed checkpoint resets the count. Default 0: the first failure fails the job (Flink's
+   * `execution.checkpointing.tolerable-failed-checkpoints`). Checkpoints and savepoints taken on demand report
+   * their failure to the caller and do not count.
+   */
+  readonly tolerableCheckpointFailures?: number;
   /** Default error policy: `'fail'` (default) fails the job; `'skip'` sends the record to `env.deadLetters()`. */
   readonly errorPolicy?: ErrorPolicy;
   /**
@@ -51,8 +64,33 @@ export function resolveConfig(options: JobOptions): JobConfig {
     maxParallelism,
     batchSize: positiveInt(options.batchSize, 1024, 'batchSize'),
     checkpointIntervalMs: options.checkpointInterval === undefined ? undefined : toMillis(options.checkpointInterval, 'checkpointInterval'),
+    checkpointTimeoutMs: checkpointTimeout(options.checkpointTimeout),
+    tolerableCheckpointFailures: tolerableFailures(options.tolerableCheckpointFailures),
     errorPolicy: policy,
   };
+}
+
+/** Default of `checkpointTimeout`: 10 minutes, as in Flink. */
+export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 600_000;
+
+function checkpointTimeout(d: Duration | undefined): number {
+  if (d === undefined) return DEFAULT_CHECKPOINT_TIMEOUT_MS;
+  let ms: number;
+  try {
+    ms = toMillis(d, 'checkpointTimeout');
+  } catch (e) {
+    throw new JobBuildError(`${(e as Error).message}; the default is '10m'`, { cause: e });
+  }
+  if (!(ms > 0)) throw new JobBuildError(`checkpointTimeout must be longer than 0, got ${JSON.stringify(d)}: a checkpoint needs time to complete; omit it for the default '10m'`);
+  return ms;
+}
+
+function tolerableFailures(n: number | undefined): number {
+  if (n === undefined) return 0;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new JobBuildError(`tolerableCheckpointFailures must be a whole number of checkpoints, 0 or more, got ${JSON.stringify(n)}: 0 (the default) fails the job at the first failed checkpoint, 3 tolerates three failures in a row`);
+  }
+  return n;
 }
 
 /**

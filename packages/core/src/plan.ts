@@ -99,6 +99,10 @@ export interface JobConfig {
   readonly batchSize: number;
   /** Take a checkpoint every this many ms of processing time; `undefined` = only on demand. */
   readonly checkpointIntervalMs: number | undefined;
+  /** A checkpoint not complete after this many ms is aborted. Default 600 000 (10 minutes). */
+  readonly checkpointTimeoutMs: number;
+  /** Periodic or final checkpoints that may fail in a row before the job fails. Default 0. */
+  readonly tolerableCheckpointFailures: number;
   /** Default error policy of every step. Default `'fail'`. */
   readonly errorPolicy: ErrorPolicy;
 }

@@ -58,7 +58,7 @@ for (const workers of [0, 2]) {
       remote.watch(undefined);
       await until(() => events.filter((x) => x.e === 'finish').length === 2);
       assert.equal(result.status, 'finished');
-      assert.equal(result.checkpoints, 1);
+      assert.equal(result.checkpoints, 2, 'checkpoint 2, then the final checkpoint taken once the input ended');
       for (const sub of [0, 1]) {
         const mine = events.filter((x) => x.sub === sub);
         const commit = mine.findIndex((x) => x.e === 'commit' && x.ids.length > 0);

@@ -208,13 +208,16 @@ describe('fromObservable in a job', () => {
     const all1 = lastValueFrom(run1.observable.pipe(toArray()));
     const handle = runJob(build(false, run1.sink), { checkpoints: dir });
     assert.deepEqual(await firstThree, [10, 20, 30]);
-    await handle.checkpoint();
+    const mid = await handle.checkpoint();
     gate.complete();
     await handle.done;
     assert.deepEqual(await all1, [10, 20, 30, 40, 50]);
+    // Runs 2 and 3 resume from the checkpoint taken after three records: the latest one is the final checkpoint of
+    // run 1, taken once its input ended, from which a restore reads nothing again.
+    const restore = `/resume/chk-${mid.checkpointId}`;
 
     // Run 2, not replayable: the restore is refused, naming the uid.
-    await assert.rejects(runJob(build(false, observableSink<number>().sink), { checkpoints: dir, restore: 'latest' }).done, (e: unknown) => {
+    await assert.rejects(runJob(build(false, observableSink<number>().sink), { checkpoints: dir, restore }).done, (e: unknown) => {
       assert.ok(e instanceof CheckpointError);
       assert.match(e.message, /^fromObservable source \(uid 'numbers'\) cannot be restored: the checkpoint says 3 record\(s\) were read/);
       return true;
@@ -223,7 +226,7 @@ describe('fromObservable in a job', () => {
     // Run 3, replayable: subscribes again (the gate is complete now) and skips the three records read before.
     const run3 = observableSink<number>();
     const all3 = lastValueFrom(run3.observable.pipe(toArray()));
-    await runJob(build(true, run3.sink), { checkpoints: dir, restore: 'latest' }).done;
+    await runJob(build(true, run3.sink), { checkpoints: dir, restore }).done;
     assert.deepEqual(await all3, [40, 50]);
   });
 });

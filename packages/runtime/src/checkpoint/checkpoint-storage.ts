@@ -28,6 +28,11 @@ export interface CheckpointMetadata {
   readonly timestamp: number;
   readonly maxParallelism: number;
   readonly savepoint: boolean;
+  /**
+   * Taken once every subtask of a bounded job finished: sources at their end, every sink's final cut. A restore from
+   * it commits that output again (idempotent) and the job ends with nothing new. Absent in older checkpoints.
+   */
+  readonly final?: boolean;
   readonly operators: readonly OperatorMetadata[];
 }
 

@@ -3,6 +3,7 @@ import {
   type Clock, type Key, type KeySelector, type LogicalPlan, type PhysicalPlan, type PlanNode, type Sink, type Source, type SourceReader,
 } from '@millrace/core';
 import type { CheckpointStorage, LoadedCheckpoint, SubtaskState } from '../checkpoint/checkpoint-storage.js';
+import { CheckpointFailures, CheckpointSkipped } from '../checkpoint/checkpoint-failures.js';
 import { Router, type RouteTarget } from './routing.js';
 import type { ChannelReceiver } from './channel-message.js';
 import { SourceDriver, type SourcePosition } from './source-driver.js';
@@ -44,6 +45,8 @@ export async function writeCheckpoint(
   id: number,
   savepoint: boolean,
   now: number,
+  /** The final checkpoint of a bounded job (every subtask finished). */
+  final = false,
 ): Promise<{ path: string | undefined; sizeBytes: number; states: Map<string, SubtaskState[]> }> {
   const byUid = new Map<string, { node: PlanNode; parallelism: number; state: unknown; subtasks: SubtaskState[] }>();
   for (const r of records) {
@@ -72,7 +75,7 @@ export async function writeCheckpoint(
   let sizeBytes = 0;
   if (storage) {
     const written = await storage.write(
-      { jobName: physical.logical.jobName, checkpointId: id, timestamp: now, maxParallelism: physical.logical.config.maxParallelism, savepoint },
+      { jobName: physical.logical.jobName, checkpointId: id, timestamp: now, maxParallelism: physical.logical.config.maxParallelism, savepoint, ...(final ? { final } : {}) },
       [...byUid.values()].map((e) => ({ uid: e.node.uid, name: e.node.name, kind: e.node.spec.kind, parallelism: e.parallelism, state: e.state, subtasks: e.subtasks })),
     );
     path = written.path;
@@ -91,13 +94,36 @@ export interface CheckpointInfo {
   readonly sizeBytes: number;
   /** The subtask states, by operator uid (what a restore reads). */
   readonly states: ReadonlyMap<string, readonly SubtaskState[]>;
+  /** The final checkpoint of a bounded job: taken once every subtask finished, committed before the job ends. */
+  readonly final: boolean;
+}
+
+/** Names subtask `index` of a chain in messages: its steps, the head's uid and the index. */
+export function describeSubtask(chain: { readonly nodes: readonly PlanNode[] }, index: number): string {
+  return `'${chain.nodes.map((n) => n.name).join(' → ')}' (uid '${chain.nodes[0]!.uid}') subtask ${index}`;
+}
+
+/** The error of a checkpoint aborted by the timeout, naming what it still waited for. */
+export function checkpointExpired(id: number, elapsedMs: number, timeoutMs: number, waitingFor: readonly string[]): CheckpointError {
+  return new CheckpointError(
+    `checkpoint ${id} expired after ${Math.round(elapsedMs)} ms (checkpointTimeout ${timeoutMs} ms) and was aborted; still waiting for ${waitingFor.length > 0 ? waitingFor.join(', ') : 'its write to checkpoint storage'}. ` +
+      'What its sinks pre-committed goes into the next checkpoint. A sink or storage that is slow rather than stuck needs a longer checkpointTimeout.',
+  );
 }
 
 interface PendingCheckpoint {
   readonly id: number;
   readonly startedAt: number;
   readonly savepoint: boolean;
+  readonly final: boolean;
   readonly acks: Map<Subtask, SubtaskAck>;
+  /** Subtasks whose acknowledgement settled (the sink's pre-commit finished). */
+  readonly resolved: Set<Subtask>;
+  /** Set once its metadata is written: from then on the timeout no longer applies. */
+  written: boolean;
+  /** Set when the timeout aborted it: it is neither committed nor reported complete. */
+  aborted: boolean;
+  cancelTimeout: () => void;
   readonly expected: number;
   /** Resolves once the checkpoint completed (written and committed) or failed. */
   readonly settled: Promise<void>;
@@ -161,6 +187,12 @@ export class JobRuntime implements SubtaskHost {
   onFailure: ((e: unknown) => void) | undefined;
   checkpointsCompleted = 0;
   readonly busy = new BusyClock();
+  /** Periodic and final checkpoints that failed in a row (`tolerableCheckpointFailures`). */
+  readonly failures: CheckpointFailures;
+  /** Receives what the runtime does on its own (a checkpoint aborted by the timeout, the final checkpoint retried). */
+  log: ((message: string) => void) | undefined;
+  /** Checkpoints the timeout aborted: late acknowledgements still hand over their sinks' committables. */
+  private readonly abortedIds = new Set<number>();
 
   constructor(
     readonly plan: LogicalPlan,
@@ -174,6 +206,7 @@ export class JobRuntime implements SubtaskHost {
     this.jobName = plan.jobName;
     this.maxParallelism = plan.config.maxParallelism;
     this.errorPolicy = plan.config.errorPolicy;
+    this.failures = new CheckpointFailures(plan.jobName, plan.config.tolerableCheckpointFailures ?? 0);
     for (const n of plan.nodes) for (const e of n.inputs) if (e.sideOutput === DEAD_LETTERS.id) this.dlProducers.add(e.from);
     const isLocal = (chain: number, index: number): boolean => placement?.isLocal(chain, index) ?? true;
 
@@ -261,7 +294,12 @@ export class JobRuntime implements SubtaskHost {
       return;
     }
     const p = this.inFlight;
-    if (!p || p.id !== checkpointId) return;
+    if (!p || p.id !== checkpointId) {
+      // A late acknowledgement of a checkpoint the timeout aborted: keep what its sink pre-committed, so that the
+      // next checkpoint holds it and commits it.
+      if (this.abortedIds.has(checkpointId)) this.resolveAck(subtask, checkpointId, ack).catch(() => {});
+      return;
+    }
     p.acks.set(subtask, ack);
     if (p.acks.size === p.expected) void this.complete(p);
   }
@@ -437,41 +475,75 @@ export class JobRuntime implements SubtaskHost {
   /** Injects barrier n at every source (now, between two batches) and resolves when the checkpoint completed. */
   triggerCheckpoint(savepoint = false): Promise<CheckpointInfo> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.inFlight) return Promise.reject(new CheckpointError(`checkpoint ${this.inFlight.id} is still in progress`));
-    // Once every subtask finished, the final commit makes all output visible: a checkpoint would add nothing and
-    // could complete after it (as on worker threads, where the coordinator refuses too).
-    if (this.isFinished) return Promise.reject(new CheckpointError(`job '${this.jobName}' has finished: no more checkpoints`));
+    if (this.inFlight) return Promise.reject(new CheckpointSkipped(`checkpoint ${this.inFlight.id} is still in progress`));
+    // Once every subtask finished, only the final checkpoint (taken by `commitFinal`) follows; another one could
+    // complete after the job reported done.
+    if (this.isFinished) return Promise.reject(new CheckpointSkipped(`job '${this.jobName}' has finished: no more checkpoints`));
+    return this.start(savepoint, false);
+  }
+
+  private start(savepoint: boolean, final: boolean): Promise<CheckpointInfo> {
     const id = this.nextCheckpointId++;
     return new Promise<CheckpointInfo>((resolve, reject) => {
       let settle: () => void = () => {};
       const settled = new Promise<void>((r) => (settle = r));
+      const startedAt = this.clock.now();
       const p: PendingCheckpoint = {
-        id, startedAt: this.clock.now(), savepoint, acks: new Map(), expected: this.subtasks.length, settled,
-        resolve: (info) => { settle(); resolve(info); },
-        reject: (e) => { settle(); reject(e); },
+        id, startedAt, savepoint, final, acks: new Map(), resolved: new Set(), expected: this.subtasks.length, settled,
+        written: false, aborted: false, cancelTimeout: () => {},
+        resolve: (info) => { p.cancelTimeout(); settle(); resolve(info); },
+        reject: (e) => { p.cancelTimeout(); settle(); reject(e); },
       };
       this.inFlight = p;
+      const timeout = this.plan.config.checkpointTimeoutMs ?? 600_000;
+      p.cancelTimeout = this.clock.schedule(startedAt + timeout, () => this.expire(p, timeout));
       try {
         this.injectBarrier(id);
       } catch (e) {
         this.inFlight = undefined;
-        reject(e);
+        p.reject(e);
         this.fail(e);
       }
     });
   }
 
+  /**
+   * The timeout of checkpoint `p` passed before it was written: it is aborted (acknowledgements still to come are
+   * dropped, but what their sinks pre-committed is kept for the next checkpoint), so that the next one can start.
+   */
+  private expire(p: PendingCheckpoint, timeoutMs: number): void {
+    if (this.inFlight !== p || p.written) return;
+    p.aborted = true;
+    this.inFlight = undefined;
+    this.abortedIds.add(p.id);
+    // Acknowledgements that arrived: their committables are kept (all of them arrived: `complete` does it).
+    if (p.acks.size < p.expected) for (const [s, ack] of p.acks) this.resolveAck(s, p.id, ack).catch(() => {});
+    const missing = this.subtasks.filter((s) => !p.acks.has(s)).map((s) => `${describeSubtask(s.chain, s.index)} (no acknowledgement)`);
+    const precommitting = this.subtasks.filter((s) => p.acks.has(s) && !p.resolved.has(s)).map((s) => `${describeSubtask(s.chain, s.index)} (sink pre-commit still running)`);
+    const err = checkpointExpired(p.id, this.clock.now() - p.startedAt, timeoutMs, [...missing, ...precommitting]);
+    this.log?.(err.message);
+    p.reject(err);
+  }
+
   private async complete(p: PendingCheckpoint): Promise<void> {
     try {
-      const records = await Promise.all(this.subtasks.map((s) => this.resolveAck(s, p.id, p.acks.get(s)!)));
-      const written = await writeCheckpoint(this.storage, this.physical, records, p.id, p.savepoint, this.clock.now());
+      const records = await Promise.all(this.subtasks.map((s) => this.resolveAck(s, p.id, p.acks.get(s)!).then((r) => { p.resolved.add(s); return r; })));
+      // Aborted by the timeout meanwhile: the committables are kept (`resolveAck`) for the next checkpoint.
+      if (p.aborted) return;
+      const written = await writeCheckpoint(this.storage, this.physical, records, p.id, p.savepoint, this.clock.now(), p.final);
+      // Aborted while it was being written: a restore may still find it (it is consistent), but it is not committed
+      // here; the next checkpoint holds its committables and commits them.
+      if (p.aborted) return;
+      p.written = true;
+      p.cancelTimeout();
       // Completed: now make the sinks' pre-committed output visible, and tell sources (e.g. commit Kafka offsets).
       // It stays in flight until committed, so that the final commit at end of input comes after it.
       await this.commitLocal(p.id);
       if (this.inFlight === p) this.inFlight = undefined;
-      const info: CheckpointInfo = { checkpointId: p.id, path: written.path, durationMs: this.clock.now() - p.startedAt, sizeBytes: written.sizeBytes, states: written.states };
+      const info: CheckpointInfo = { checkpointId: p.id, path: written.path, durationMs: this.clock.now() - p.startedAt, sizeBytes: written.sizeBytes, states: written.states, final: p.final };
       this.lastCompleted = info;
       this.checkpointsCompleted++;
+      this.failures.succeeded();
       p.resolve(info);
     } catch (e) {
       if (this.inFlight === p) this.inFlight = undefined;
@@ -490,18 +562,19 @@ export class JobRuntime implements SubtaskHost {
   }
 
   /**
-   * At the end of a bounded job: sinks flush, pre-commit and commit what is left. Every committable a sink
-   * pre-committed is committed before this resolves, in checkpoint order, the final cut last.
+   * At the end of a bounded job: every committable a sink pre-committed is committed before this resolves, in
+   * checkpoint order, the final cut last. With checkpoint storage, the final cut is committed as part of a final
+   * checkpoint (sources at their end, every sink's final cut), written before anything of it is committed, so that a
+   * crash at any moment after it restores it and commits the same output again instead of replaying the tail of the
+   * input. Without storage, the final cut is committed directly.
    */
   async commitFinal(): Promise<void> {
-    await this.drainWrites();
-    // A checkpoint still in flight when the input ended completes (written, then committed) first, so that the final
-    // commit never makes output visible that a restore from an earlier checkpoint would write again. On worker
-    // threads the coordinator waits for it before it asks for the final commit.
-    while (this.inFlight) await this.inFlight.settled;
-    // Pre-commits still running (a worker's acknowledgement of a checkpoint that failed or was never written).
-    while (this.resolvingAcks.size > 0) await Promise.all([...this.resolvingAcks]);
-    await this.commitQueue;
+    await this.settleBeforeFinal();
+    if (this.storage) {
+      await this.takeFinalCheckpoint();
+      await this.finishSinks();
+      return;
+    }
     // Whatever was pre-committed and not committed yet (a checkpoint that failed to complete): at the end of a bounded
     // job all output is final.
     for (const id of [...this.committables.keys()].sort((a, b) => a - b)) await this.commitLocal(id);
@@ -513,6 +586,46 @@ export class JobRuntime implements SubtaskHost {
       const c = (s.finalSink ? (await s.finalSink).committables : w.preCommit ? await w.preCommit(FINAL_CUT) : undefined) ?? [];
       if (c.length > 0) await this.inCommitOrder(async () => { await w.commit?.(c); });
     }
+  }
+
+  /**
+   * Waits until nothing of the running checkpoints is left: sink writes in flight, a checkpoint still in flight when
+   * the input ended (it completes, written then committed, first, so that the final commit never makes output visible
+   * that a restore from an earlier checkpoint would write again; on worker threads the coordinator waits for it),
+   * pre-commits still running (a checkpoint that failed or was aborted) and queued commits.
+   */
+  private async settleBeforeFinal(): Promise<void> {
+    await this.drainWrites();
+    while (this.inFlight) await this.inFlight.settled;
+    while (this.resolvingAcks.size > 0) await Promise.all([...this.resolvingAcks]);
+    await this.commitQueue;
+  }
+
+  /**
+   * Takes the final checkpoint once every subtask finished: written, then committed (with the committables of
+   * checkpoints that failed). A failed attempt is taken again while `tolerableCheckpointFailures` allows; then the
+   * job fails without committing the final cut (a restart restores the last completed checkpoint).
+   */
+  private async takeFinalCheckpoint(): Promise<CheckpointInfo> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      try {
+        return await this.start(false, true);
+      } catch (e) {
+        if (this.failure !== undefined) throw this.failure;
+        const fatal = this.failures.failed(e);
+        if (fatal) throw fatal;
+        this.log?.(`job '${this.jobName}': the final checkpoint failed (${(e as Error)?.message ?? String(e)}); taking it again (${this.failures.count} failure(s) in a row, ${this.failures.tolerable} tolerated)`);
+        await this.settleBeforeFinal();
+      }
+    }
+  }
+
+  /** After the final checkpoint committed every sink's output (on a worker, when the coordinator says so). */
+  async finishSinks(): Promise<void> {
+    await this.drainWrites();
+    await this.commitQueue;
+    for (const s of this.sinks) await s.sinkWriter!.finish?.();
   }
 
   /** Closes readers and writers. */

@@ -5,6 +5,8 @@ import { SystemClock } from '../system-clock.js';
 import { JobRuntime, type CheckpointInfo, type ConnectorOverrides, type OperatorMetricsRow } from './job-runtime.js';
 import { physicalPlan } from '@millrace/core';
 import { runParallel, workersFor } from '../parallel/parallel-executor.js';
+import { CheckpointSkipped } from '../checkpoint/checkpoint-failures.js';
+import type { LoadedCheckpoint } from '../checkpoint/checkpoint-storage.js';
 import type { RestartStrategy } from '../parallel/restart-strategy.js';
 
 /** Options of {@link runJob}. */
@@ -95,6 +97,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
   }
   const clock = opts.clock ?? new SystemClock();
   const rt = new JobRuntime(plan, clock, storage, opts.connectors);
+  rt.log = opts.log;
   const startedAt = clock.now();
   let cancelled = false;
   let stopPeriodic: (() => void) | undefined;
@@ -123,7 +126,14 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     stopPeriodic = clock.schedule(clock.now() + every, () => {
       // The input ended meanwhile: the final commit follows, without another checkpoint.
       if (rt.isFinished) return;
-      rt.triggerCheckpoint().catch((e) => { if (!(e instanceof CheckpointError && /in progress/.test(e.message))) rt.fail(e); }).finally(schedulePeriodic);
+      rt.triggerCheckpoint().catch((e: unknown) => {
+        // Skipped (one in progress, or the input ended): not a failure. A failure fails the job once more than
+        // tolerableCheckpointFailures failed in a row.
+        if (e instanceof CheckpointSkipped || rt.failed !== undefined) return;
+        const fatal = rt.failures.failed(e);
+        if (fatal) rt.fail(fatal);
+        else opts.log?.(`job '${plan.jobName}': ${(e as Error)?.message ?? String(e)} (${rt.failures.count} failed checkpoint(s) in a row, ${rt.failures.tolerable} tolerated)`);
+      }).finally(schedulePeriodic);
     });
   };
 
@@ -174,7 +184,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
         const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
         if (cp) {
           await rt.restore(cp);
-          opts.log?.(`restored '${plan.jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`);
+          opts.log?.(restoredMessage(plan.jobName, storage, cp));
         } else {
           opts.log?.(`no completed checkpoint in ${storage.fs.uri}${storage.dir}: starting '${plan.jobName}' from the beginning`);
         }
@@ -233,6 +243,14 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
   return handle;
 }
 
+/** What a restore says; a final checkpoint says that the job had finished. */
+function restoredMessage(jobName: string, storage: CheckpointStorage, cp: LoadedCheckpoint): string {
+  const base = `restored '${jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`;
+  return cp.metadata.final
+    ? `${base}: the final checkpoint of a run that finished; its output is committed again (idempotent) and bounded sources are at their end, so nothing is read again`
+    : base;
+}
+
 /** Formats metrics as a compact table (printed at the end of bounded jobs by `millrace run`). */
 export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
   const head = ['operator', 'subtask', 'in', 'out', 'late', 'dead', 'busy ms', 'bp ms', 'watermark'];
@@ -271,7 +289,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
         }
         restoreStates = cp.operators;
         restoredCheckpointId = cp.metadata.checkpointId;
-        opts.log?.(`restored '${plan.jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`);
+        opts.log?.(restoredMessage(plan.jobName, storage, cp));
       } else {
         opts.log?.(`no completed checkpoint in ${storage.fs.uri}${storage.dir}: starting '${plan.jobName}' from the beginning`);
       }
@@ -279,7 +297,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
     run = runParallel(job, plan, { workers, storage, restoreStates, restoredCheckpointId, restart: opts.restart, credits: opts.credits ?? 8, log: opts.log });
     const every = plan.config.checkpointIntervalMs;
     if (every !== undefined) {
-      const h = setInterval(() => { run!.checkpoint(false).catch(() => {}); }, Math.max(1, every));
+      const h = setInterval(() => run!.periodic(), Math.max(1, every));
       h.unref();
       stopPeriodic = () => clearInterval(h);
     }

@@ -6,7 +6,8 @@ import {
   type JobDefinition, type LogicalPlan, type PhysicalPlan, type SinkWriter,
 } from '@millrace/core';
 import type { CheckpointStorage, SubtaskState } from '../checkpoint/checkpoint-storage.js';
-import { writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
+import { checkpointExpired, describeSubtask, writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
+import { CheckpointFailures, CheckpointSkipped } from '../checkpoint/checkpoint-failures.js';
 import { planFingerprint, subtaskKey, type ErrorData, type FromWorker, type SlotTask, type ToWorker } from './protocol.js';
 import { RestartPolicy, type RestartStrategy } from './restart-strategy.js';
 
@@ -32,6 +33,8 @@ interface Attempt {
   refreshMetrics(): Promise<void>;
   checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
   cancel(): Promise<void>;
+  /** Fails the attempt (the restart strategy decides what follows). */
+  fail(e: Error): void;
   metrics(): OperatorMetricsRow[];
   inFlight(): number;
 }
@@ -70,7 +73,8 @@ function startAttempt(
   restore: ReadonlyMap<string, readonly SubtaskState[]> | undefined,
   onCheckpoint: (info: CheckpointInfo) => void,
   firstCheckpointId: number,
-  onCheckpointStarted: (nextId: number) => void = () => {},
+  onCheckpointStarted: (nextId: number) => void,
+  failures: CheckpointFailures,
 ): Attempt {
   const W = opts.workers;
   const pool = new Piscina({
@@ -113,11 +117,14 @@ function startAttempt(
   // Checkpoint ids keep increasing across attempts, so a restarted job never overwrites an earlier checkpoint.
   let nextId = firstCheckpointId;
   let pending: {
-    id: number; savepoint: boolean; startedAt: number; records: AckRecord[]; committed: number;
+    id: number; savepoint: boolean; final: boolean; startedAt: number; records: AckRecord[]; committed: number;
     /** Resolves once the checkpoint completed and every worker committed it, or once it failed. */
     settled: Promise<void>;
+    /** Set when the timeout aborted it before it was written: it is neither written nor committed. */
+    aborted: boolean;
     resolve(i: CheckpointInfo): void; reject(e: Error): void; info?: CheckpointInfo;
   } | undefined;
+  const timeoutMs = plan.config.checkpointTimeoutMs ?? 600_000;
   const collectWriters = new Map<string, SinkWriter<unknown>>();
   const metricsWaiters = new Map<number, () => void>();
 
@@ -149,10 +156,13 @@ function startAttempt(
         if (!p || p.id !== m.id) return;
         p.records.push(m.record);
         if (p.records.length === totalSubtasks) {
-          writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now()).then((w) => {
-            p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states };
+          writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now(), p.final).then((w) => {
+            // Aborted by the timeout while it was written: not committed; the workers keep its committables for the
+            // next checkpoint.
+            if (p.aborted) return;
+            p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final };
             broadcast({ type: 'commit', id: p.id });
-          }, (e) => { pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
+          }, (e) => { if (pending === p) pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
         }
         return;
       }
@@ -163,6 +173,7 @@ function startAttempt(
           pending = undefined;
           const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
           onCheckpoint(info);
+          failures.succeeded();
           p.resolve(info);
         }
         return;
@@ -174,7 +185,13 @@ function startAttempt(
         // after it is written (so that a crash in between restores from it and commits them again).
         const p = pending;
         if (p) opts.log?.(`job '${plan.jobName}': input ended while checkpoint ${p.id} is in progress; the final commit waits for checkpoint ${p.id}`);
-        void (p?.settled ?? Promise.resolve()).then(() => { if (!stopping) broadcast({ type: 'finish' }); });
+        void (p?.settled ?? Promise.resolve()).then(async () => {
+          if (stopping) return;
+          // With checkpoint storage, the final cuts are committed as part of a final checkpoint, written first: a
+          // crash after it restores it and commits the same output again, instead of replaying the end of the input.
+          if (opts.storage) await finalCheckpoint();
+          if (!stopping) broadcast({ type: 'finish', committed: opts.storage !== undefined });
+        }).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
         return;
       }
       case 'final-committed':
@@ -217,6 +234,54 @@ function startAttempt(
     }
   };
 
+  /** Starts checkpoint `nextId`: barriers in every worker; resolves once it is written and every worker committed it. */
+  const take = (savepoint: boolean, final: boolean): Promise<CheckpointInfo> => new Promise<CheckpointInfo>((resolve, reject) => {
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((r) => (settle = r));
+    const startedAt = Date.now();
+    const p: NonNullable<typeof pending> = {
+      id: nextId++, savepoint, final, startedAt, records: [], committed: 0, settled, aborted: false,
+      resolve: (i) => { clearTimeout(timer); settle(); resolve(i); },
+      reject: (e) => { clearTimeout(timer); settle(); reject(e); },
+    };
+    // The timeout: a checkpoint not written by then is aborted, so that the next one can start.
+    const timer = setTimeout(() => {
+      if (pending !== p || p.info) return;
+      p.aborted = true;
+      pending = undefined;
+      const acked = new Set(p.records.map((r) => subtaskKey(r.chain, r.index)));
+      const waitingFor = physical.chains.flatMap((c) => Array.from({ length: c.parallelism }, (_, i) => i)
+        .filter((i) => !acked.has(subtaskKey(c.id, i)))
+        .map((i) => `${describeSubtask(c, i)} (no acknowledgement: barrier not reached or sink pre-commit still running)`));
+      const err = checkpointExpired(p.id, Date.now() - startedAt, timeoutMs, waitingFor);
+      opts.log?.(err.message);
+      p.reject(err);
+    }, timeoutMs);
+    timer.unref();
+    pending = p;
+    onCheckpointStarted(nextId);
+    broadcast({ type: 'checkpoint', id: p.id });
+  });
+
+  /**
+   * The final checkpoint, once every subtask finished: taken again after a failure while
+   * `tolerableCheckpointFailures` allows, else the attempt fails without committing the final cuts.
+   */
+  const finalCheckpoint = async (): Promise<void> => {
+    for (;;) {
+      if (stopping) return;
+      try {
+        await take(false, true);
+        return;
+      } catch (e) {
+        if (stopping) return;
+        const fatal = failures.failed(e);
+        if (fatal) throw fatal;
+        opts.log?.(`job '${plan.jobName}': the final checkpoint failed (${(e as Error)?.message ?? String(e)}); taking it again (${failures.count} failure(s) in a row, ${failures.tolerable} tolerated)`);
+      }
+    }
+  };
+
   for (let slot = 0; slot < W; slot++) {
     const { port1, port2 } = new MessageChannel();
     controls.push(port1);
@@ -225,6 +290,7 @@ function startAttempt(
     const task: SlotTask = { slot, workers: W, moduleUrl: job.moduleUrl!, overrides: plan.config === undefined ? {} : {
       parallelism: plan.config.parallelism, maxParallelism: plan.config.maxParallelism, batchSize: plan.config.batchSize, errorPolicy: plan.config.errorPolicy,
       ...(plan.config.checkpointIntervalMs !== undefined ? { checkpointInterval: plan.config.checkpointIntervalMs } : {}),
+      checkpointTimeout: timeoutMs, tolerableCheckpointFailures: failures.tolerable,
     }, fingerprint, credits: opts.credits, control: port2, links: slotLinks };
     const transfer = [port2, ...slotLinks.filter((p): p is MessagePort => p !== null)];
     tasks.push(pool.run(task, { transferList: transfer as never }).catch((e: unknown) => {
@@ -238,20 +304,12 @@ function startAttempt(
     async checkpoint(savepoint) {
       await Promise.race([running, done.then(() => {}, () => {})]);
       if (failure) throw failure;
-      if (pending) throw new CheckpointError(`checkpoint ${pending.id} is still in progress`);
-      if (finishedSubtasks === totalSubtasks || stopping) throw new CheckpointError('the job has finished');
-      return new Promise<CheckpointInfo>((resolve, reject) => {
-        let settle: () => void = () => {};
-        const settled = new Promise<void>((r) => (settle = r));
-        pending = {
-          id: nextId++, savepoint, startedAt: Date.now(), records: [], committed: 0, settled,
-          resolve: (i) => { settle(); resolve(i); },
-          reject: (e) => { settle(); reject(e); },
-        };
-        onCheckpointStarted(nextId);
-        broadcast({ type: 'checkpoint', id: pending.id });
-      });
+      if (pending) throw new CheckpointSkipped(`checkpoint ${pending.id} is still in progress`);
+      // Once every subtask finished, only the final checkpoint follows.
+      if (finishedSubtasks === totalSubtasks || stopping) throw new CheckpointSkipped('the job has finished');
+      return take(savepoint, false);
     },
+    fail,
     async cancel() {
       stopping = true;
       broadcast({ type: 'cancel' });
@@ -274,6 +332,11 @@ function startAttempt(
 export interface ParallelRun {
   readonly done: Promise<{ recordsRead: number; restarts: number; checkpoints: number; metrics: OperatorMetricsRow[]; startupMs: number }>;
   checkpoint(savepoint: boolean): Promise<CheckpointInfo>;
+  /**
+   * Takes a periodic checkpoint: skipped while one is in progress; a failure is logged and counted, and fails the
+   * current attempt once more than `tolerableCheckpointFailures` failed in a row.
+   */
+  periodic(): void;
   cancel(): Promise<void>;
   metrics(): OperatorMetricsRow[];
   /** The most batches that were in flight on one channel (bounded by the credits: backpressure). */
@@ -293,6 +356,7 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
   }
   const physical = physicalPlan(plan);
   const policy = new RestartPolicy(opts.restart);
+  const failures = new CheckpointFailures(plan.jobName, plan.config.tolerableCheckpointFailures ?? 0);
   let latest: ReadonlyMap<string, readonly SubtaskState[]> | undefined = opts.restoreStates;
   let checkpoints = 0;
   let attempt: Attempt | undefined;
@@ -313,7 +377,7 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
     for (let restart = false; ; restart = true) {
       // A restart without any completed checkpoint still restores (from nothing), so that sinks remove what the
       // failed attempt wrote.
-      attempt = startAttempt(job, plan, physical, opts, latest ?? (restart ? new Map() : undefined), onCheckpoint, nextCheckpointId, (n) => { nextCheckpointId = n; });
+      attempt = startAttempt(job, plan, physical, opts, latest ?? (restart ? new Map() : undefined), onCheckpoint, nextCheckpointId, (n) => { nextCheckpointId = n; }, failures);
       try {
         const r = await attempt.done;
         firstRunningAt ??= attempt.startedRunningAt();
@@ -325,6 +389,8 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());
         lastMetrics = attempt.metrics();
         if (cancelled) return { recordsRead: sourceRecords(lastMetrics, plan), restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
+        // A restarted attempt gets the whole tolerance for failed checkpoints again.
+        failures.succeeded();
         const delay = policy.next(Date.now());
         if (delay === undefined) {
           if (policy.restarts > 1) opts.log?.(`job '${plan.jobName}' failed again after ${policy.restarts - 1} restart(s); giving up`);
@@ -340,6 +406,20 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
   return {
     done,
     checkpoint: (savepoint) => attempt!.checkpoint(savepoint),
+    periodic() {
+      const a = attempt;
+      if (!a || cancelled) return;
+      a.checkpoint(false).catch((e: unknown) => {
+        if (e instanceof CheckpointSkipped || cancelled || a !== attempt) return;
+        const fatal = failures.failed(e);
+        if (fatal) {
+          opts.log?.(fatal.message);
+          a.fail(fatal);
+        } else {
+          opts.log?.(`job '${plan.jobName}': ${(e as Error)?.message ?? String(e)} (${failures.count} failed checkpoint(s) in a row, ${failures.tolerable} tolerated)`);
+        }
+      });
+    },
     async cancel() {
       cancelled = true;
       await attempt?.cancel();

@@ -32,7 +32,11 @@ export type ToWorker =
   | { readonly type: 'run' }
   | { readonly type: 'checkpoint'; readonly id: number }
   | { readonly type: 'commit'; readonly id: number }
-  | { readonly type: 'finish' }
+  /**
+   * Every subtask finished: sinks finish. `committed`: the final checkpoint committed every sink's final cut already;
+   * otherwise (no checkpoint storage) the workers commit what is left, the final cuts last.
+   */
+  | { readonly type: 'finish'; readonly committed: boolean }
   /** Report metrics now. */
   | { readonly type: 'metrics' }
   | { readonly type: 'cancel' };

@@ -293,7 +293,7 @@ export async function runSlot(task: SlotTask): Promise<void> {
           runtime.commitLocal(m.id).then(() => post({ type: 'committed', id: m.id }), fail);
           return;
         case 'finish':
-          runtime.commitFinal().then(() => {
+          (m.committed ? runtime.finishSinks() : runtime.commitFinal()).then(() => {
             sendMetrics();
             post({ type: 'final-committed' });
             settle();
