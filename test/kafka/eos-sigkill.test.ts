@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { completedCheckpoints, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
+import { checkExactlyOnce, completedCheckpoints, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
 
 let services: DevServicesLease;
 let brokers: string[];
@@ -18,22 +18,6 @@ const JOB = join(ROOT, 'test/kafka/jobs/counting-job.ts');
 const EVENTS = Number(process.env.KAFKA_EOS_EVENTS ?? 6000);
 const KILLS = Number(process.env.KAFKA_EOS_KILLS ?? 4);
 const SEED = Number(process.env.KAFKA_EOS_SEED ?? 20261125);
-
-/** Checks the output by content: every input id once, and each key numbered 1..k without gaps or repeats. */
-function checkExactlyOnce(out: ReadonlyArray<{ id: number; key: string; n: number }>, total: number): void {
-  const seen = new Map<number, number>();
-  for (const r of out) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
-  const dup = [...seen].filter(([, c]) => c > 1).map(([id]) => id);
-  const missing: number[] = [];
-  for (let i = 0; i < total; i++) if (!seen.has(i)) missing.push(i);
-  assert.deepEqual({ duplicates: dup.slice(0, 10), missing: missing.slice(0, 10) }, { duplicates: [], missing: [] }, `output has ${dup.length} duplicated and ${missing.length} missing ids`);
-  const byKey = new Map<string, number[]>();
-  for (const r of out) (byKey.get(r.key) ?? byKey.set(r.key, []).get(r.key)!).push(r.n);
-  for (const [key, ns] of byKey) {
-    ns.sort((a, b) => a - b);
-    ns.forEach((n, i) => assert.equal(n, i + 1, `key ${key}: numbers ${ns.slice(Math.max(0, i - 2), i + 3).join(',')} (state lost or a record replayed)`));
-  }
-}
 
 it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points (seed ${SEED}), verified by content with read_committed`, { timeout: 900_000 }, async () => {
   const rnd = seeded(SEED);

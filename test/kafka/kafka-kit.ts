@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createTopics } from '@millrace/kafka';
 
@@ -112,4 +113,20 @@ export function completedCheckpoints(dir: string, jobName: string): number[] {
     .filter((m): m is RegExpExecArray => m !== null && existsSync(join(d, m[0], '_metadata.json')))
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
+}
+
+/** Checks the output by content: every input id once, and each key numbered 1..k without gaps or repeats. */
+export function checkExactlyOnce(out: ReadonlyArray<{ id: number; key: string; n: number }>, total: number): void {
+  const seen = new Map<number, number>();
+  for (const r of out) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
+  const dup = [...seen].filter(([, c]) => c > 1).map(([id]) => id);
+  const missing: number[] = [];
+  for (let i = 0; i < total; i++) if (!seen.has(i)) missing.push(i);
+  assert.deepEqual({ duplicates: dup.slice(0, 10), missing: missing.slice(0, 10) }, { duplicates: [], missing: [] }, `output has ${dup.length} duplicated and ${missing.length} missing ids`);
+  const byKey = new Map<string, number[]>();
+  for (const r of out) (byKey.get(r.key) ?? byKey.set(r.key, []).get(r.key)!).push(r.n);
+  for (const [key, ns] of byKey) {
+    ns.sort((a, b) => a - b);
+    ns.forEach((n, i) => assert.equal(n, i + 1, `key ${key}: numbers ${ns.slice(Math.max(0, i - 2), i + 3).join(',')} (state lost or a record replayed)`));
+  }
 }
