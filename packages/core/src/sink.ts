@@ -23,9 +23,12 @@ export interface SinkWriterContext {
  * At end of input, once writes in flight settled, `preCommit` (id `Number.MAX_SAFE_INTEGER`) and `snapshot` are
  * called one last time: this final cut, with the state after it, is what every checkpoint taken later holds for the
  * writer (the sources there are at their end, so a restore never replays that output). Once every subtask of the job
- * finished, a checkpoint still in flight completes first (its `preCommit`s settle, it is written, then committed);
- * then whatever else this writer pre-committed is committed, then `finish`, then `commit` of the final cut, possibly
- * again after a checkpoint committed it. The job reports done only after that: no committable is left uncommitted.
+ * finished, a checkpoint still in flight completes first (its `preCommit`s settle, it is written, then committed).
+ * With checkpoint storage, a final checkpoint follows: it holds the final cut and whatever else this writer
+ * pre-committed and is still uncommitted; it is written, then committed (oldest pre-commit first), then
+ * `finish` is called. A restore from it calls `commit` with the same committables again. Without checkpoint storage,
+ * whatever else this writer pre-committed is committed, then `finish`, then `commit` of the final cut, possibly again
+ * after a checkpoint committed it. The job reports done only after that: no committable is left uncommitted.
  *
  * `preCommit` must cut synchronously, before its first `await`: records written after it returns belong to the next
  * checkpoint, even while its I/O is still running. `snapshot` is called right after `preCommit`, so it sees the cut.
