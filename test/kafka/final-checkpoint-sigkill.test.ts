@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useDevServices, type DevServicesLease } from '@millrace/devservices';
+import { pollUntil, useDevServices, type DevServicesLease } from '@millrace/devservices';
 import { checkExactlyOnce, completedCheckpoints, kafka, produce, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
 
 let services: DevServicesLease;
@@ -37,7 +37,12 @@ function runToEnd(dir: string, workers: number, intervalMs: number | undefined, 
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.on('exit', (code, signal) => { ended = { code, signal }; });
+  // Waits for the exit on a probe, so that a run that never ends fails with its output.
+  const exited = pollUntil(async () => ended, {
+    what: 'the job process to exit', timeoutMs: 120_000, intervalMs: 50, hint: 'The job did not end; its output is below.', describeFailure: async () => out.slice(-6000),
+  }).finally(() => { if (!ended) child.kill('SIGKILL'); });
   return { exited, output: () => out };
 }
 
