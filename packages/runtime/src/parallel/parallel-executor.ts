@@ -35,6 +35,8 @@ interface Attempt {
   cancel(): Promise<void>;
   /** Fails the attempt (the restart strategy decides what follows). */
   fail(e: Error): void;
+  /** True once the attempt failed, finished or was cancelled: a checkpoint rejected then did not fail on its own. */
+  ending(): boolean;
   metrics(): OperatorMetricsRow[];
   inFlight(): number;
 }
@@ -310,6 +312,7 @@ function startAttempt(
       return take(savepoint, false);
     },
     fail,
+    ending: () => stopping,
     async cancel() {
       stopping = true;
       broadcast({ type: 'cancel' });
@@ -410,7 +413,8 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
       const a = attempt;
       if (!a || cancelled) return;
       a.checkpoint(false).catch((e: unknown) => {
-        if (e instanceof CheckpointSkipped || cancelled || a !== attempt) return;
+        // Rejected because the attempt is failing (a worker died) or ending: that is no checkpoint failure.
+        if (e instanceof CheckpointSkipped || cancelled || a !== attempt || a.ending()) return;
         const fatal = failures.failed(e);
         if (fatal) {
           opts.log?.(fatal.message);
