@@ -465,10 +465,32 @@ export class JobRuntime implements SubtaskHost {
    * committed, so a checkpoint taken meanwhile still holds them.
    */
   private async commitNow(id: number): Promise<void> {
+    await this.commitSinksNow(id);
+    await this.notifySourcesNow(id);
+  }
+
+  /**
+   * The first half of `commitLocal`, for the worker coordinator: every worker's sinks commit checkpoint `id` before any
+   * worker's sources are told (`notifySourcesLocal`), so a source never commits progress (Kafka offsets) for output that
+   * a sink on another worker has not committed yet — a crash in between would lose it for an instance taking over.
+   */
+  commitSinksLocal(id: number): Promise<void> {
+    return this.inCommitOrder(() => this.commitSinksNow(id));
+  }
+
+  /** The second half of `commitLocal`: tells local sources that checkpoint `id` completed. */
+  notifySourcesLocal(id: number): Promise<void> {
+    return this.inCommitOrder(() => this.notifySourcesNow(id));
+  }
+
+  private async commitSinksNow(id: number): Promise<void> {
     for (const k of [...this.committables.keys()].filter((k) => k <= id).sort((a, b) => a - b)) {
       for (const [s, c] of this.committables.get(k)!) await s.sinkWriter?.commit?.(c);
       this.committables.delete(k);
     }
+  }
+
+  private async notifySourcesNow(id: number): Promise<void> {
     for (const src of this.sources) await src.reader.notifyCheckpointComplete?.(id);
   }
 

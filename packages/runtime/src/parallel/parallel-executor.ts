@@ -163,7 +163,7 @@ function startAttempt(
             // next checkpoint.
             if (p.aborted) return;
             p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final };
-            broadcast({ type: 'commit', id: p.id });
+            broadcast({ type: 'commit', id: p.id, phase: 'sinks' });
           }, (e) => { if (pending === p) pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
         }
         return;
@@ -171,7 +171,12 @@ function startAttempt(
       case 'committed': {
         const p = pending;
         if (!p || p.id !== m.id) return;
-        if (++p.committed === W) {
+        // Every worker's sinks committed: now the sources may report progress (e.g. commit Kafka offsets).
+        if (m.phase === 'sinks') {
+          if (++p.committed === W) broadcast({ type: 'commit', id: p.id, phase: 'sources' });
+          return;
+        }
+        if (++p.committed === 2 * W) {
           pending = undefined;
           const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
           onCheckpoint(info);

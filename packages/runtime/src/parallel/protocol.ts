@@ -31,7 +31,12 @@ export type ToWorker =
   /** Every worker restored: sources may start reading. */
   | { readonly type: 'run' }
   | { readonly type: 'checkpoint'; readonly id: number }
-  | { readonly type: 'commit'; readonly id: number }
+  /**
+   * Checkpoint `id` is written: `sinks` commits the sinks' pre-committed output; `sources` then tells the sources (e.g.
+   * commit Kafka offsets to the group). Two rounds, so that no source reports progress for output of the checkpoint
+   * that a sink on another worker has not committed yet.
+   */
+  | { readonly type: 'commit'; readonly id: number; readonly phase: 'sinks' | 'sources' }
   /**
    * Every subtask finished: sinks finish. `committed`: the final checkpoint committed every sink's final cut already;
    * otherwise (no checkpoint storage) the workers commit what is left, the final cuts last.
@@ -59,7 +64,7 @@ export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'restored' }
   | { readonly type: 'ack'; readonly id: number; readonly record: AckRecord }
-  | { readonly type: 'committed'; readonly id: number }
+  | { readonly type: 'committed'; readonly id: number; readonly phase: 'sinks' | 'sources' }
   | { readonly type: 'subtask-finished'; readonly chain: number; readonly index: number }
   | { readonly type: 'final-committed' }
   | { readonly type: 'metrics'; readonly rows: OperatorMetricsRow[]; readonly recordsRead: number; readonly inFlight: number }

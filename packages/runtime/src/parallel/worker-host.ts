@@ -290,7 +290,8 @@ export async function runSlot(task: SlotTask): Promise<void> {
           runtime.guard(() => runtime.injectBarrier(m.id));
           return;
         case 'commit':
-          runtime.commitLocal(m.id).then(() => post({ type: 'committed', id: m.id }), fail);
+          (m.phase === 'sinks' ? runtime.commitSinksLocal(m.id) : runtime.notifySourcesLocal(m.id))
+            .then(() => post({ type: 'committed', id: m.id, phase: m.phase }), fail);
           return;
         case 'finish':
           (m.committed ? runtime.finishSinks() : runtime.commitFinal()).then(() => {
