@@ -81,3 +81,20 @@ test('output piped into a reader that stopped (`millrace … | head`) ends the c
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
 });
+
+test('millrace run takes the checkpoint timeout and tolerable failures, and refuses bad values naming the flag', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-'));
+  try {
+    const ok = millrace('run', fixture('numbers.ts'), '--checkpoint-dir', dir, '--checkpoint-interval', '50ms', '--checkpoint-timeout', '2m', '--tolerable-checkpoint-failures', '0');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /numbers: finished, 1000 records read/);
+    const negative = millrace('run', fixture('numbers.ts'), '--tolerable-checkpoint-failures', '-1');
+    assert.notEqual(negative.status, 0);
+    assert.match(negative.stderr, /--tolerable-checkpoint-failures must be 0 or a positive integer, got '-1'/);
+    const timeout = millrace('run', fixture('numbers.ts'), '--checkpoint-timeout', '-5s');
+    assert.notEqual(timeout.status, 0);
+    assert.match(timeout.stderr, /checkpointTimeout must not be negative, got '-5s'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

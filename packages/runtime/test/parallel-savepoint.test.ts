@@ -80,3 +80,16 @@ test('a job that lost a stateful step refuses the savepoint, naming the uids who
   });
   assert.deepEqual(outputOf(out), outputOf(first), 'nothing was committed');
 });
+
+test('with allowNonRestoredState the job that lost a stateful step drops its state, says so, and the other outputs equal the uninterrupted run', async () => {
+  const out = join(base, 'dropped-allowed');
+  cpSync(first, out, { recursive: true });
+  const job = await referenceJob({ PJ_OUT: out, PJ_PARALLELISM: '2', PJ_DROP_RUNS: '1' });
+  const logs: string[] = [];
+  const r = await runJob(job, { workers: 2, checkpoints, restore: savepoint.path!, allowNonRestoredState: true, log: (m) => logs.push(m) }).done;
+  assert.equal(r.status, 'finished');
+  assert.match(logs.join('\n'), /dropping the state of uid\(s\) .*'runs'.* which the job no longer has \(allowNonRestoredState\)/);
+  const o = outputOf(out);
+  // 'zeros' is a side output of the dropped step.
+  for (const sink of Object.keys(golden) as Array<keyof Output>) if (sink !== 'runs' && sink !== 'zeros') assert.deepEqual(o[sink], golden[sink], sink);
+});

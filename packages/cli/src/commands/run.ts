@@ -14,8 +14,12 @@ Flags:
   --restart-attempts N       on failure, restart from the last checkpoint up to N times (exponential backoff 1 s…60 s)
   --checkpoint-dir DIR       take checkpoints into DIR/<job name>/chk-<n> (local directory)
   --checkpoint-interval D    periodic checkpoints, e.g. 10s (default: the job's)
+  --checkpoint-timeout D     abort a checkpoint not complete after D, e.g. 2m (default: the job's, else 10m)
+  --tolerable-checkpoint-failures N
+                             periodic checkpoints that may fail in a row before the job fails (default: the job's, else 0)
   --restore latest           resume from the newest completed checkpoint in --checkpoint-dir
   --from-savepoint PATH      resume from a savepoint or checkpoint directory (relative to --checkpoint-dir)
+  --allow-non-restored-state restore even if the checkpoint has state for uids the job no longer has (dropped, logged)
   --error-policy fail|skip   what a throwing user function does (skip needs env.deadLetters() to have a sink)
   --explain                  print the plan before running
   --help                     this text`;
@@ -28,7 +32,7 @@ export const runCommand = {
       io.out(HELP);
       return 0;
     }
-    const { flags, positional } = parseFlags(argv, ['parallelism', 'workers', 'checkpoint-dir', 'checkpoint-interval', 'restore', 'from-savepoint', 'error-policy', 'restart-attempts'], ['explain']);
+    const { flags, positional } = parseFlags(argv, ['parallelism', 'workers', 'checkpoint-dir', 'checkpoint-interval', 'restore', 'from-savepoint', 'error-policy', 'restart-attempts', 'checkpoint-timeout', 'tolerable-checkpoint-failures'], ['explain', 'allow-non-restored-state']);
     if (positional.length !== 1) {
       io.err(`millrace run: expected one job file, got ${positional.length}\n\n${HELP}`);
       return 2;
@@ -37,9 +41,15 @@ export const runCommand = {
     const parallelism = intFlag(flags, 'parallelism');
     const interval = flags.get('checkpoint-interval');
     const policy = flags.get('error-policy');
+    const timeout = flags.get('checkpoint-timeout');
+    const tolerableFlag = flags.get('tolerable-checkpoint-failures');
+    const tolerable = tolerableFlag === undefined ? undefined : Number(tolerableFlag);
+    if (tolerable !== undefined && !(Number.isInteger(tolerable) && tolerable >= 0)) throw new UsageError(`--tolerable-checkpoint-failures must be 0 or a positive integer, got '${tolerableFlag}'`);
     const overrides: JobOptions = {
       ...(parallelism !== undefined ? { parallelism } : {}),
       ...(interval !== undefined ? { checkpointInterval: (/^\d+$/.test(interval) ? Number(interval) : interval) as Duration } : {}),
+      ...(timeout !== undefined ? { checkpointTimeout: (/^\d+$/.test(timeout) ? Number(timeout) : timeout) as Duration } : {}),
+      ...(tolerable !== undefined ? { tolerableCheckpointFailures: tolerable } : {}),
       ...(policy !== undefined ? { errorPolicy: policy as 'fail' | 'skip' } : {}),
     };
     const dir = flags.get('checkpoint-dir');
@@ -64,6 +74,7 @@ export const runCommand = {
       ...(attempts !== undefined ? { restart: { type: 'exponential-backoff' as const, attempts, initialDelay: 1_000, maxDelay: 60_000 } } : {}),
       ...(dir ? { checkpoints: dir } : {}),
       ...(restore ? { restore } : {}),
+      ...(flags.has('allow-non-restored-state') ? { allowNonRestoredState: true } : {}),
       signal: ac.signal,
       log: (m) => io.err(`millrace: ${m}`),
     });

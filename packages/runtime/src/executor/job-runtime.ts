@@ -376,7 +376,7 @@ export class JobRuntime implements SubtaskHost {
     const known = new Set(this.plan.nodes.map((n) => n.uid));
     const unknown = [...states.keys()].filter((u) => !known.has(u));
     if (unknown.length > 0) {
-      throw new CheckpointError(`the checkpoint has state for uid(s) ${unknown.map((u) => `'${u}'`).join(', ')}, which the job no longer has: restore into a job with those uids, or drop their state on purpose`);
+      throw new CheckpointError(`the checkpoint has state for uid(s) ${unknown.map((u) => `'${u}'`).join(', ')}, which the job no longer has: restore into a job with those uids, or drop their state on purpose with allowNonRestoredState: true (millrace run --allow-non-restored-state)`);
     }
     for (const s of this.subtasks) {
       const head = s.headNode;

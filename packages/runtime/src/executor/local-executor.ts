@@ -17,6 +17,12 @@ export interface RunOptions {
   readonly checkpoints?: string | { readonly fs: FileSystem; readonly dir: string; readonly retain?: number };
   /** Restore from the newest completed checkpoint in `checkpoints` (`'latest'`), or from a checkpoint/savepoint path. */
   readonly restore?: 'latest' | string;
+  /**
+   * Restore even when the checkpoint holds state for uids the job no longer has (a stateful step removed on purpose),
+   * dropping that state with a log line; as Flink's `--allowNonRestoredState`. Default false: such a restore fails,
+   * naming the uids.
+   */
+  readonly allowNonRestoredState?: boolean;
   /** The clock; tests pass a manual one. */
   readonly clock?: Clock;
   /** Ends the job (like `cancel()`) when aborted. */
@@ -181,7 +187,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
     try {
       if (opts.restore !== undefined) {
         if (!storage) throw new CheckpointError('restore needs checkpoint storage: pass checkpoints: <dir>');
-        const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
+        const cp = withoutDroppedState(opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore), plan, opts);
         if (cp) {
           await rt.restore(cp);
           opts.log?.(restoredMessage(plan.jobName, storage, cp));
@@ -243,6 +249,19 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
   return handle;
 }
 
+/**
+ * With `allowNonRestoredState`, the checkpoint without the state of uids the job no longer has (logged); otherwise the
+ * checkpoint as it is (the restore then fails naming those uids).
+ */
+function withoutDroppedState(cp: LoadedCheckpoint | undefined, plan: LogicalPlan, opts: RunOptions): LoadedCheckpoint | undefined {
+  if (!cp || !opts.allowNonRestoredState) return cp;
+  const known = new Set(plan.nodes.map((n) => n.uid));
+  const dropped = [...cp.operators.keys()].filter((u) => !known.has(u));
+  if (dropped.length === 0) return cp;
+  opts.log?.(`'${plan.jobName}': dropping the state of uid(s) ${dropped.map((u) => `'${u}'`).join(', ')} from ${cp.path}, which the job no longer has (allowNonRestoredState)`);
+  return { ...cp, operators: new Map([...cp.operators].filter(([u]) => known.has(u))) };
+}
+
 /** What a restore says; a final checkpoint says that the job had finished. */
 function restoredMessage(jobName: string, storage: CheckpointStorage, cp: LoadedCheckpoint): string {
   const base = `restored '${jobName}' from ${storage.fs.uri}${cp.path} (checkpoint ${cp.metadata.checkpointId})`;
@@ -282,7 +301,7 @@ function runOnWorkers(job: JobDefinition, plan: LogicalPlan, storage: Checkpoint
     let restoredCheckpointId: number | undefined;
     if (opts.restore !== undefined) {
       if (!storage) throw new CheckpointError('restore needs checkpoint storage: pass checkpoints: <dir>');
-      const cp = opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore);
+      const cp = withoutDroppedState(opts.restore === 'latest' ? await storage.latest() : await storage.load(opts.restore), plan, opts);
       if (cp) {
         if (cp.metadata.maxParallelism !== plan.config.maxParallelism) {
           throw new CheckpointError(`checkpoint ${cp.path} has ${cp.metadata.maxParallelism} key groups but the job has ${plan.config.maxParallelism}: key groups are fixed for the life of a job`);
