@@ -22,7 +22,7 @@ export interface OperatorMetadata {
 
 /** The `_metadata.json` of a completed checkpoint: written last, so its presence means the checkpoint is complete. */
 export interface CheckpointMetadata {
-  readonly format: 1;
+  readonly format: 1 | 2;
   readonly jobName: string;
   readonly checkpointId: number;
   readonly timestamp: number;
@@ -57,25 +57,31 @@ export class CheckpointStorage {
     private readonly retain = 3,
   ) {}
 
-  /** Writes a checkpoint; returns its directory and the bytes of state written. */
-  async write(meta: Omit<CheckpointMetadata, 'operators' | 'format'>, operators: ReadonlyArray<{ uid: string; name: string; kind: string; parallelism: number; state: unknown; subtasks: readonly SubtaskState[] }>): Promise<{ path: string; bytes: number }> {
+  /**
+   * Writes a checkpoint; returns its directory, the bytes of state written, and the bytes of each subtask's state by
+   * uid (for the metrics). A file holds one serialized buffer per subtask (format 2), so those sizes cost nothing more.
+   */
+  async write(meta: Omit<CheckpointMetadata, 'operators' | 'format'>, operators: ReadonlyArray<{ uid: string; name: string; kind: string; parallelism: number; state: unknown; subtasks: readonly SubtaskState[] }>): Promise<{ path: string; bytes: number; subtaskBytes: Map<string, Map<number, number>> }> {
     const path = `${this.dir}/${meta.savepoint ? 'savepoint' : 'chk'}-${meta.checkpointId}`;
     const opsMeta: OperatorMetadata[] = [];
     let bytes = 0;
+    const subtaskBytes = new Map<string, Map<number, number>>();
     await Promise.all(
       operators.map(async (op) => {
         const file = `${op.uid}.state`;
-        const data = serialize(op.subtasks);
+        const parts = op.subtasks.map((s) => serialize(s));
+        subtaskBytes.set(op.uid, new Map(op.subtasks.map((s, i) => [s.subtask, parts[i]!.length])));
+        const data = serialize(parts);
         bytes += data.length;
         await this.fs.writeFile(`${path}/${file}`, data);
         opsMeta.push({ uid: op.uid, name: op.name, kind: op.kind, parallelism: op.parallelism, file, state: op.state });
       }),
     );
     opsMeta.sort((a, b) => a.uid.localeCompare(b.uid));
-    const full: CheckpointMetadata = { format: 1, ...meta, operators: opsMeta };
+    const full: CheckpointMetadata = { format: 2, ...meta, operators: opsMeta };
     await this.fs.writeFile(`${path}/${META}`, new TextEncoder().encode(JSON.stringify(full, null, 2)));
     if (!meta.savepoint) await this.prune();
-    return { path, bytes };
+    return { path, bytes, subtaskBytes };
   }
 
   private async prune(): Promise<void> {
@@ -111,7 +117,9 @@ export class CheckpointStorage {
     }
     const operators = new Map<string, SubtaskState[]>();
     for (const op of metadata.operators) {
-      operators.set(op.uid, deserialize(await this.fs.readFile(`${path}/${op.file}`)) as SubtaskState[]);
+      const data = deserialize(await this.fs.readFile(`${path}/${op.file}`)) as unknown[];
+      // Format 1 stored the subtask states themselves; format 2 one serialized buffer per subtask.
+      operators.set(op.uid, (metadata.format === 1 ? data : data.map((b) => deserialize(b as Uint8Array))) as SubtaskState[]);
     }
     return { path, metadata, operators };
   }

@@ -32,6 +32,19 @@ export interface AckRecord {
   readonly committables: readonly unknown[] | undefined;
   /** The head operator's state descriptors, for the checkpoint metadata. */
   readonly stateInfo: unknown;
+  /** Milliseconds from the checkpoint's start until this subtask acknowledged it (set by whoever collects the acks). */
+  readonly ackMs?: number;
+}
+
+/** One subtask's part of a completed checkpoint, for the metrics. */
+export interface SubtaskCheckpointStats {
+  /** The uid of the subtask's first step (as in the metrics rows). */
+  readonly uid: string;
+  readonly subtask: number;
+  /** Milliseconds from the checkpoint's start until the subtask acknowledged it (barrier alignment and snapshot). */
+  readonly ackMs: number;
+  /** Bytes of its state written (its steps' state, a fused sink's included; 0 without storage). */
+  readonly bytes: number;
 }
 
 /**
@@ -47,7 +60,7 @@ export async function writeCheckpoint(
   now: number,
   /** The final checkpoint of a bounded job (every subtask finished). */
   final = false,
-): Promise<{ path: string | undefined; sizeBytes: number; states: Map<string, SubtaskState[]> }> {
+): Promise<{ path: string | undefined; sizeBytes: number; states: Map<string, SubtaskState[]>; subtasks: SubtaskCheckpointStats[] }> {
   const byUid = new Map<string, { node: PlanNode; parallelism: number; state: unknown; subtasks: SubtaskState[] }>();
   for (const r of records) {
     const chain = physical.chains[r.chain]!;
@@ -73,6 +86,7 @@ export async function writeCheckpoint(
   for (const e of byUid.values()) e.subtasks.sort((a, b) => a.subtask - b.subtask);
   let path: string | undefined;
   let sizeBytes = 0;
+  let subtaskBytes = new Map<string, Map<number, number>>();
   if (storage) {
     const written = await storage.write(
       { jobName: physical.logical.jobName, checkpointId: id, timestamp: now, maxParallelism: physical.logical.config.maxParallelism, savepoint, ...(final ? { final } : {}) },
@@ -80,8 +94,16 @@ export async function writeCheckpoint(
     );
     path = written.path;
     sizeBytes = written.bytes;
+    subtaskBytes = written.subtaskBytes;
   }
-  return { path, sizeBytes, states: new Map([...byUid].map(([uid, e]) => [uid, e.subtasks])) };
+  const subtasks = records.map((r): SubtaskCheckpointStats => {
+    const chain = physical.chains[r.chain]!;
+    const uids = new Set([chain.nodes[0]!.uid, chain.nodes[chain.nodes.length - 1]!.uid]);
+    let bytes = 0;
+    for (const u of uids) bytes += subtaskBytes.get(u)?.get(r.index) ?? 0;
+    return { uid: chain.nodes[0]!.uid, subtask: r.index, ackMs: r.ackMs ?? 0, bytes };
+  });
+  return { path, sizeBytes, states: new Map([...byUid].map(([uid, e]) => [uid, e.subtasks])), subtasks };
 }
 
 /** A completed checkpoint. */
@@ -96,6 +118,8 @@ export interface CheckpointInfo {
   readonly states: ReadonlyMap<string, readonly SubtaskState[]>;
   /** The final checkpoint of a bounded job: taken once every subtask finished, committed before the job ends. */
   readonly final: boolean;
+  /** Per subtask: time to acknowledge and bytes of state. */
+  readonly subtasks: readonly SubtaskCheckpointStats[];
 }
 
 /** Names subtask `index` of a chain in messages: its steps, the head's uid and the index. */
@@ -117,6 +141,8 @@ interface PendingCheckpoint {
   readonly savepoint: boolean;
   readonly final: boolean;
   readonly acks: Map<Subtask, SubtaskAck>;
+  /** When each subtask acknowledged (clock time). */
+  readonly ackedAt: Map<Subtask, number>;
   /** Subtasks whose acknowledgement settled (the sink's pre-commit finished). */
   readonly resolved: Set<Subtask>;
   /** Set once its metadata is written: from then on the timeout no longer applies. */
@@ -147,6 +173,10 @@ export interface OperatorMetricsRow {
   readonly busyMs: number;
   /** Time a source waited for full outputs (ms). */
   readonly backpressuredMs: number;
+  /** In the last completed checkpoint: ms from its start until this subtask acknowledged it (alignment and snapshot). */
+  readonly lastCheckpointAckMs?: number;
+  /** In the last completed checkpoint: bytes of this subtask's state. */
+  readonly lastCheckpointBytes?: number;
 }
 
 /**
@@ -301,6 +331,7 @@ export class JobRuntime implements SubtaskHost {
       return;
     }
     p.acks.set(subtask, ack);
+    p.ackedAt.set(subtask, this.clock.now());
     if (p.acks.size === p.expected) void this.complete(p);
   }
   finished(subtask: Subtask): void {
@@ -511,7 +542,7 @@ export class JobRuntime implements SubtaskHost {
       const settled = new Promise<void>((r) => (settle = r));
       const startedAt = this.clock.now();
       const p: PendingCheckpoint = {
-        id, startedAt, savepoint, final, acks: new Map(), resolved: new Set(), expected: this.subtasks.length, settled,
+        id, startedAt, savepoint, final, acks: new Map(), ackedAt: new Map(), resolved: new Set(), expected: this.subtasks.length, settled,
         written: false, aborted: false, cancelTimeout: () => {},
         resolve: (info) => { p.cancelTimeout(); settle(); resolve(info); },
         reject: (e) => { p.cancelTimeout(); settle(); reject(e); },
@@ -549,7 +580,7 @@ export class JobRuntime implements SubtaskHost {
 
   private async complete(p: PendingCheckpoint): Promise<void> {
     try {
-      const records = await Promise.all(this.subtasks.map((s) => this.resolveAck(s, p.id, p.acks.get(s)!).then((r) => { p.resolved.add(s); return r; })));
+      const records = await Promise.all(this.subtasks.map((s) => this.resolveAck(s, p.id, p.acks.get(s)!).then((r) => { p.resolved.add(s); return { ...r, ackMs: (p.ackedAt.get(s) ?? p.startedAt) - p.startedAt }; })));
       // Aborted by the timeout meanwhile: the committables are kept (`resolveAck`) for the next checkpoint.
       if (p.aborted) return;
       const written = await writeCheckpoint(this.storage, this.physical, records, p.id, p.savepoint, this.clock.now(), p.final);
@@ -562,7 +593,7 @@ export class JobRuntime implements SubtaskHost {
       // It stays in flight until committed, so that the final commit at end of input comes after it.
       await this.commitLocal(p.id);
       if (this.inFlight === p) this.inFlight = undefined;
-      const info: CheckpointInfo = { checkpointId: p.id, path: written.path, durationMs: this.clock.now() - p.startedAt, sizeBytes: written.sizeBytes, states: written.states, final: p.final };
+      const info: CheckpointInfo = { checkpointId: p.id, path: written.path, durationMs: this.clock.now() - p.startedAt, sizeBytes: written.sizeBytes, states: written.states, final: p.final, subtasks: written.subtasks };
       this.lastCompleted = info;
       this.checkpointsCompleted++;
       this.failures.succeeded();
@@ -673,6 +704,13 @@ export class JobRuntime implements SubtaskHost {
       deadLetters: s.metrics.deadLetters,
       busyMs: Math.round(s.metrics.busyMs),
       backpressuredMs: Math.round(s.metrics.backpressuredMs),
+      ...checkpointFigures(this.lastCompleted, s.headNode.uid, s.index),
     }));
   }
+}
+
+/** The last completed checkpoint's figures for one subtask, as metrics fields (none before the first checkpoint). */
+export function checkpointFigures(last: CheckpointInfo | undefined, uid: string, subtask: number): { lastCheckpointAckMs?: number; lastCheckpointBytes?: number } {
+  const s = last?.subtasks.find((x) => x.uid === uid && x.subtask === subtask);
+  return s ? { lastCheckpointAckMs: s.ackMs, lastCheckpointBytes: s.bytes } : {};
 }

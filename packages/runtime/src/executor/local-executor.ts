@@ -272,7 +272,9 @@ function restoredMessage(jobName: string, storage: CheckpointStorage, cp: Loaded
 
 /** Formats metrics as a compact table (printed at the end of bounded jobs by `millrace run`). */
 export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
-  const head = ['operator', 'subtask', 'in', 'out', 'late', 'dead', 'busy ms', 'bp ms', 'watermark'];
+  // The last completed checkpoint's figures, when the job took one: time to acknowledge, and bytes of state.
+  const ckpt = rows.some((r) => r.lastCheckpointAckMs !== undefined);
+  const head = ['operator', 'subtask', 'in', 'out', 'late', 'dead', 'busy ms', 'bp ms', 'watermark', ...(ckpt ? ['ckpt ms', 'ckpt bytes'] : [])];
   const data = rows.map((r) => [
     r.name.length > 48 ? `${r.name.slice(0, 45)}...` : r.name,
     String(r.subtask),
@@ -283,6 +285,7 @@ export function formatMetrics(rows: readonly OperatorMetricsRow[]): string {
     String(r.busyMs ?? 0),
     String(r.backpressuredMs ?? 0),
     r.watermark === Number.POSITIVE_INFINITY ? 'end' : r.watermark === Number.NEGATIVE_INFINITY ? '-' : String(r.watermark),
+    ...(ckpt ? [r.lastCheckpointAckMs === undefined ? '-' : String(Math.round(r.lastCheckpointAckMs)), r.lastCheckpointBytes === undefined ? '-' : String(r.lastCheckpointBytes)] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

@@ -6,7 +6,7 @@ import {
   type JobDefinition, type LogicalPlan, type PhysicalPlan, type SinkWriter,
 } from '@millrace/core';
 import type { CheckpointStorage, SubtaskState } from '../checkpoint/checkpoint-storage.js';
-import { checkpointExpired, describeSubtask, writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
+import { checkpointExpired, checkpointFigures, describeSubtask, writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
 import { CheckpointFailures, CheckpointSkipped } from '../checkpoint/checkpoint-failures.js';
 import { planFingerprint, subtaskKey, type ErrorData, type FromWorker, type SlotTask, type ToWorker } from './protocol.js';
 import { RestartPolicy, type RestartStrategy } from './restart-strategy.js';
@@ -156,13 +156,13 @@ function startAttempt(
       case 'ack': {
         const p = pending;
         if (!p || p.id !== m.id) return;
-        p.records.push(m.record);
+        p.records.push({ ...m.record, ackMs: Date.now() - p.startedAt });
         if (p.records.length === totalSubtasks) {
           writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now(), p.final).then((w) => {
             // Aborted by the timeout while it was written: not committed; the workers keep its committables for the
             // next checkpoint.
             if (p.aborted) return;
-            p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final };
+            p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final, subtasks: w.subtasks };
             broadcast({ type: 'commit', id: p.id, phase: 'sinks' });
           }, (e) => { if (pending === p) pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
         }
@@ -390,12 +390,12 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
         const r = await attempt.done;
         firstRunningAt ??= attempt.startedRunningAt();
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());
-        lastMetrics = attempt.metrics();
+        lastMetrics = withCheckpointFigures(attempt.metrics(), last);
         return { recordsRead: r.recordsRead, restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
       } catch (e) {
         firstRunningAt ??= attempt.startedRunningAt();
         maxInFlight = Math.max(maxInFlight, attempt.inFlight());
-        lastMetrics = attempt.metrics();
+        lastMetrics = withCheckpointFigures(attempt.metrics(), last);
         if (cancelled) return { recordsRead: sourceRecords(lastMetrics, plan), restarts: policy.restarts, checkpoints, metrics: lastMetrics, startupMs: startup() };
         // A restarted attempt gets the whole tolerance for failed checkpoints again.
         failures.succeeded();
@@ -433,17 +433,22 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
       cancelled = true;
       await attempt?.cancel();
     },
-    metrics: () => attempt?.metrics() ?? lastMetrics,
+    metrics: () => (attempt ? withCheckpointFigures(attempt.metrics(), last) : lastMetrics),
     maxInFlight: () => Math.max(maxInFlight, attempt?.inFlight() ?? 0),
     lastCheckpoint: () => last,
     async currentMetrics() {
       await attempt?.refreshMetrics();
-      return attempt?.metrics() ?? lastMetrics;
+      return attempt ? withCheckpointFigures(attempt.metrics(), last) : lastMetrics;
     },
   };
 }
 
 export { subtaskKey };
+
+/** Rows from the workers with the last completed checkpoint's figures (known here, where checkpoints complete). */
+function withCheckpointFigures(rows: readonly OperatorMetricsRow[], last: CheckpointInfo | undefined): OperatorMetricsRow[] {
+  return rows.map((r) => ({ ...r, ...checkpointFigures(last, r.uid, r.subtask) }));
+}
 
 /** Records read by the sources, from metrics rows. */
 function sourceRecords(rows: readonly OperatorMetricsRow[], plan: LogicalPlan): number {
