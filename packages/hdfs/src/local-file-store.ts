@@ -14,11 +14,12 @@ export class LocalFileStore implements FileStore {
   readonly uri: string;
   constructor(root: string) {
     this.root = resolve(root);
-    this.uri = `file://${this.root}`;
+    // `file://` + an absolute path; messages append paths to it, so a root of `/` adds nothing.
+    this.uri = `file://${this.root === '/' ? '' : this.root}`;
   }
   private p(path: string): string {
     const full = join(this.root, path);
-    if (full !== this.root && !full.startsWith(`${this.root}/`)) throw new HdfsError('permission', `path '${path}' escapes ${this.uri}`, path);
+    if (full !== this.root && !full.startsWith(this.root.endsWith('/') ? this.root : `${this.root}/`)) throw new HdfsError('permission', `path '${path}' escapes ${this.uri}`, path);
     return full;
   }
   private wrap(op: string, path: string, e: unknown): HdfsError {

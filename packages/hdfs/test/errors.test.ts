@@ -66,3 +66,20 @@ describe('HdfsError mapping', () => {
     await assert.rejects(fs.createStream('/x/afile/y/z').close(), (e: HdfsError) => e.code === 'not-a-directory' && e.message.includes('/x/afile is a file'));
   });
 });
+
+describe('a local file store at the file-system root', () => {
+  it('reads and writes absolute paths, with plain file:/// URIs in messages', async () => {
+    const { mkdtemp, rm: rmDir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/millrace-root-store-`);
+    try {
+      const fs = new LocalFileStore('/');
+      await fs.writeFile(`${dir}/a.txt`, new TextEncoder().encode('x'));
+      assert.deepEqual(await fs.list(dir), ['a.txt']);
+      assert.equal(fs.uri, 'file://');
+      await assert.rejects(fs.readFile(`${dir}/missing`), (e: HdfsError) => e.code === 'not-found' && e.message.includes(`file://${dir}/missing`) && !e.message.includes('file:////'));
+    } finally {
+      await rmDir(dir, { recursive: true, force: true });
+    }
+  });
+});

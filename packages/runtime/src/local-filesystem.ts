@@ -9,11 +9,11 @@ export class LocalFileSystem implements FileSystem {
   readonly uri: string;
   constructor(root: string) {
     this.root = resolve(root);
-    this.uri = `file://${this.root}`;
+    this.uri = `file://${this.root === '/' ? '' : this.root}`;
   }
   private p(path: string): string {
     const full = join(this.root, path);
-    if (!full.startsWith(this.root)) throw new Error(`path '${path}' escapes ${this.uri}`);
+    if (full !== this.root && !full.startsWith(this.root.endsWith('/') ? this.root : `${this.root}/`)) throw new Error(`path '${path}' escapes ${this.uri}`);
     return full;
   }
   async readFile(path: string): Promise<Uint8Array> {
