@@ -98,3 +98,10 @@ test('millrace run takes the checkpoint timeout and tolerable failures, and refu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a job whose only source is waiting on its rate limit runs to the end instead of the process exiting early', () => {
+  const r = millrace('run', fixture('rate-limited.ts'), '--workers', '0');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 40, r.stdout);
+  assert.match(r.stderr, /rate-limited: finished, 40 records read/);
+});

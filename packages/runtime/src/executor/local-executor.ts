@@ -214,6 +214,12 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
       await rt.close();
     }
   })();
+  // The job's own timers (a rate-limited source waiting, processing-time timers, checkpoints) do not keep the process
+  // alive (a finished job must not hold it open): this does, until the job ends, so that a job whose source is
+  // waiting is not cut short by a process with nothing else to do. A manual clock has no timers to wait for.
+  const keepAlive = opts.clock === undefined ? setInterval(() => {}, 2 ** 30) : undefined;
+  const release = (): void => clearInterval(keepAlive);
+  done.then(release, release);
   done.catch(() => {});
 
   opts.signal?.addEventListener('abort', () => stop(), { once: true });
