@@ -112,7 +112,7 @@ export function defineJob(name: string, build: (env: StreamEnvironment) => void,
         build(env);
       } catch (e) {
         if (e instanceof JobBuildError) throw e;
-        throw new JobBuildError(`job '${name}': the build function threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new JobBuildError(`job '${name}': the build function threw: ${e instanceof Error ? e.message : String(e)}${keyedOnlyHint(e)}`, { cause: e });
       }
       return finishPlan(env.toPlan());
     },
@@ -131,4 +131,12 @@ export function callerModule(stack: string | undefined): string | undefined {
     return loc.startsWith('file://') ? loc : `file://${loc}`;
   }
   return undefined;
+}
+
+/** Steps that exist only on a keyed stream, called on a plain one (JavaScript, or TypeScript without type checks). */
+const KEYED_ONLY = ['window', 'reduce', 'aggregate'];
+
+function keyedOnlyHint(e: unknown): string {
+  const m = e instanceof TypeError ? /\.(\w+) is not a function/.exec(e.message) : null;
+  return m && KEYED_ONLY.includes(m[1]!) ? ` — ${m[1]}() is a step of a keyed stream: call keyBy(…) before it` : '';
 }

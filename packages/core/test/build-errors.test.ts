@@ -207,3 +207,10 @@ test('any other error thrown by the build function becomes a JobBuildError namin
 test('defineJob with an empty name fails', () => {
   assertBuildError(() => defineJob('', () => {}), /^defineJob needs a non-empty job name$/);
 });
+
+test('a window on an unkeyed stream (no type checks) fails the build saying to call keyBy first', () => {
+  const job = defineJob('unkeyed', (env) => {
+    (env.fromArray(evs, { uid: 'src' }) as unknown as { window(a: unknown): unknown }).window(windows.tumbling('1m'));
+  });
+  assertBuildError(() => job.plan(), /^job 'unkeyed': the build function threw: .*\.window is not a function — window\(\) is a step of a keyed stream: call keyBy\(…\) before it$/);
+});
