@@ -89,7 +89,12 @@ export class StreamEnvironment {
     }
     const clash = this.uids.get(uid);
     if (clash) {
-      throw new JobBuildError(`step '${name}' (${spec.kind}) uses uid '${uid}', which step '${clash.name}' (${clash.spec.kind}) already has: uids must be unique within a job`);
+      // Numbers and inputs tell apart two steps of the same name (two print() sinks, say).
+      const reads = (edges: readonly PlanEdge[]): string => {
+        const names = [...new Set(edges.map((e) => this.nodes[e.from - 1]?.name).filter((n): n is string => n !== undefined))];
+        return names.length > 0 ? `, reading ${names.map((n) => `'${n}'`).join(', ')}` : '';
+      };
+      throw new JobBuildError(`step #${id} '${name}' (${spec.kind}${reads(inputs)}) uses uid '${uid}', which step #${clash.id} '${clash.name}' (${clash.spec.kind}${reads(clash.inputs)}) already has: uids must be unique within a job`);
     }
     if (!uidGiven && isStateful(spec)) {
       throw new JobBuildError(`step '${name}' (${describeStep(spec)}) keeps state but has no uid: pass { uid: '…' } so its state can be found again after a restart`);

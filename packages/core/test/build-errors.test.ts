@@ -28,7 +28,17 @@ test('a duplicate uid fails the build, naming both steps and the uid', () => {
     env.fromArray(evs, { uid: 'events' }).map((e) => e.n, { uid: 'events', name: 'to-n' }).sinkTo(sinks.collect(), { uid: 'out' });
   });
   const e = assertBuildError(() => job.plan());
-  assert.equal(e.message, "step 'to-n' (map) uses uid 'events', which step 'events' (source) already has: uids must be unique within a job");
+  assert.equal(e.message, "step #2 'to-n' (map, reading 'events') uses uid 'events', which step #1 'events' (source) already has: uids must be unique within a job");
+});
+
+test('two steps of the same name with the same uid are told apart by number and input', () => {
+  const job = defineJob('dup-print', (env) => {
+    const src = env.fromArray(evs, { uid: 'events' });
+    src.map((e) => e.n, { name: 'sums' }).print('', { uid: 'out' });
+    src.map((e) => e.key, { name: 'alerts' }).print('', { uid: 'out' });
+  });
+  const e = assertBuildError(() => job.plan());
+  assert.equal(e.message, "step #5 'out' (sink, reading 'alerts') uses uid 'out', which step #3 'out' (sink, reading 'sums') already has: uids must be unique within a job");
 });
 
 test('a sink without a uid fails the build, naming the step and asking for a uid', () => {
