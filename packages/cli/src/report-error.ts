@@ -30,6 +30,7 @@ export function formatError(error: unknown): string {
     }
     return lines.join('\n');
   }
-  if (error instanceof MillraceError) return error.message + (error.cause instanceof Error ? `\n  caused by: ${error.cause.message}` : '');
+  // A cause whose message the error already quotes adds nothing (an error re-thrown with the step that met it).
+  if (error instanceof MillraceError) return error.message + (error.cause instanceof Error && !error.message.includes(error.cause.message) ? `\n  caused by: ${error.cause.message}` : '');
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

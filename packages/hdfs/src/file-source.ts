@@ -144,7 +144,7 @@ class FileSourceReader<T> implements SourceReader<T> {
     } catch (e) {
       // Name the step: a job may read several file sources.
       if (!(e instanceof HdfsError)) throw e;
-      throw new HdfsError(e.code, `file source '${this.ctx.uid}': ${e.message.replace(/^file source: /, '')}`, e.path, e.remote, { cause: e });
+      throw new HdfsError(e.code, `file source '${this.ctx.uid}': ${e.message.replace(/^file source: /, '')}`, e.path, e.remote);
     }
     const mine = all.filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex).filter((s) => !this.done.has(s.id));
     this.totalBytes = mine.reduce((n, s) => n + (s.end - s.start), 0);
