@@ -439,7 +439,10 @@ export class JobRuntime implements SubtaskHost {
    * the state they had at end of input and their sink's final cut. Acknowledgements arrive through `acknowledge`.
    */
   injectBarrier(id: number): void {
-    this.injected = { id, waiting: new Set(this.subtasks.filter((s) => !s.finished)) };
+    // On worker threads, subtasks whose inputs from this thread had ended may have received barrier `id` from other
+    // threads and acknowledged it before this message arrived (messages on different ports are not ordered): they
+    // are not waiting for it, and a finished one does not acknowledge it a second time (`acknowledgeFinished`).
+    this.injected = { id, waiting: new Set(this.subtasks.filter((s) => !s.finished && s.acknowledged < id)) };
     for (const s of this.subtasks) if (s.finished) s.acknowledgeFinished(id);
     for (const src of this.sources) if (!src.subtask.finished) src.subtask.checkpoint(id);
   }

@@ -123,6 +123,11 @@ export class Subtask implements ChannelReceiver {
    * (their source positions are at the end, so a restore never replays that output); the final commit commits it.
    */
   finalSink: Promise<{ readonly committables: readonly unknown[] | undefined; readonly state: unknown }> | undefined;
+  /**
+   * The newest checkpoint this subtask acknowledged. On worker threads a barrier from another thread can reach it
+   * before the coordinator's message injects that barrier on its own thread: it must not acknowledge it again then.
+   */
+  acknowledged = 0;
   /** Writes of the sink still in flight (a write that returned a promise). */
   private readonly sinkWrites = new Set<Promise<unknown>>();
 
@@ -361,6 +366,7 @@ export class Subtask implements ChannelReceiver {
     }
     const operatorState = this.operatorState?.(id);
     const sinkState = this.sinkWriter?.snapshot?.(id);
+    this.acknowledged = Math.max(this.acknowledged, id);
     this.host.acknowledge(this, id, { snapshot: operatorState === undefined ? snapshot : { ...snapshot, operator: operatorState }, sinkState, committables });
     const msg: ChannelMessage = { kind: 'barrier', checkpointId: id };
     this.main?.broadcast(msg);
@@ -416,8 +422,14 @@ export class Subtask implements ChannelReceiver {
     return cut;
   }
 
-  /** Acknowledges barrier `id` after end of input: the state at end of input and the sink's final cut. */
+  /**
+   * Acknowledges barrier `id` after end of input: the state at end of input and the sink's final cut. Not when it
+   * already acknowledged `id` at the barrier itself: a second acknowledgement would replace the committables of the
+   * first (what the sink pre-committed at that barrier) by the final cut, and that output would never be committed.
+   */
   acknowledgeFinished(id: number): void {
+    if (id <= this.acknowledged) return;
+    this.acknowledged = id;
     const sink = this.finalSink;
     const sinkState = sink?.then((x) => x.state);
     sinkState?.catch(() => {});

@@ -156,6 +156,9 @@ function startAttempt(
       case 'ack': {
         const p = pending;
         if (!p || p.id !== m.id) return;
+        // One record per subtask: a second one must neither stand in for a subtask still to acknowledge (the checkpoint
+        // would lack its state) nor count twice.
+        if (p.records.some((r) => r.chain === m.record.chain && r.index === m.record.index)) return;
         p.records.push({ ...m.record, ackMs: Date.now() - p.startedAt });
         if (p.records.length === totalSubtasks) {
           writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now(), p.final).then((w) => {
