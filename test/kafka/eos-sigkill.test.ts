@@ -58,7 +58,9 @@ it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points (seed ${
     // A last run finishes the input; then the output must be complete and exact.
     const last = runJobFile(JOB, args, env);
     try {
-      await reader.waitForCount(EVENTS, 240_000);
+      await reader.waitForCount(EVENTS, 240_000).catch((e: Error) => {
+        throw new Error(`${e.message}\nthe last run's output:\n${last.output().slice(-8000)}`, { cause: e });
+      });
       // Wait for one more checkpoint so that anything pending would have been committed, then compare again.
       const n = completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0;
       await waitFor(() => (completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0) > n + 1, 'two more checkpoints');

@@ -115,6 +115,9 @@ export class CheckpointStorage {
     } catch (e) {
       throw new CheckpointError(`${this.fs.uri}${path} is not a completed checkpoint (no readable ${META}): ${(e as Error).message}`);
     }
+    if (metadata.format !== 1 && metadata.format !== 2) {
+      throw new CheckpointError(`${this.fs.uri}${path} is in checkpoint format ${String(metadata.format)}, which this version of Millrace cannot read (it reads formats 1 and 2)`);
+    }
     const operators = new Map<string, SubtaskState[]>();
     for (const op of metadata.operators) {
       const data = deserialize(await this.fs.readFile(`${path}/${op.file}`)) as unknown[];

@@ -652,7 +652,10 @@ export class JobRuntime implements SubtaskHost {
    */
   private async settleBeforeFinal(): Promise<void> {
     await this.drainWrites();
-    while (this.inFlight) await this.inFlight.settled;
+    // A failed job rejects the checkpoint in flight but may leave it set while its write runs: waiting on its settled
+    // promise again and again would spin without letting that write finish.
+    while (this.inFlight && this.failure === undefined) await this.inFlight.settled;
+    if (this.failure !== undefined) throw this.failure;
     while (this.resolvingAcks.size > 0) await Promise.all([...this.resolvingAcks]);
     await this.commitQueue;
   }

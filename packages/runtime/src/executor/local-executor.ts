@@ -223,6 +223,7 @@ export function runJob(job: JobDefinition | LogicalPlan, opts: RunOptions = {}):
   done.catch(() => {});
 
   opts.signal?.addEventListener('abort', () => stop(), { once: true });
+  if (opts.signal?.aborted) stop();
 
   const handle: JobHandle = {
     jobName: plan.jobName,

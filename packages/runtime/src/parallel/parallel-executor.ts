@@ -73,7 +73,8 @@ function startAttempt(
   physical: PhysicalPlan,
   opts: ParallelOptions,
   restore: ReadonlyMap<string, readonly SubtaskState[]> | undefined,
-  onCheckpoint: (info: CheckpointInfo) => void,
+  /** `written`: stored, being committed (a restart restores it from now on); `completed`: committed everywhere. */
+  onCheckpoint: (info: CheckpointInfo, phase: 'written' | 'completed') => void,
   firstCheckpointId: number,
   onCheckpointStarted: (nextId: number) => void,
   failures: CheckpointFailures,
@@ -166,6 +167,9 @@ function startAttempt(
             // next checkpoint.
             if (p.aborted) return;
             p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final, subtasks: w.subtasks };
+            // Sinks may commit it from now on: a restart after a failure mid-commit must restore this checkpoint (and
+            // commit it again, idempotently), not the one before, whose replay would write its output a second time.
+            onCheckpoint(p.info, 'written');
             broadcast({ type: 'commit', id: p.id, phase: 'sinks' });
           }, (e) => { if (pending === p) pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
         }
@@ -182,7 +186,7 @@ function startAttempt(
         if (++p.committed === 2 * W) {
           pending = undefined;
           const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
-          onCheckpoint(info);
+          onCheckpoint(info, 'completed');
           failures.succeeded();
           p.resolve(info);
         }
@@ -376,9 +380,10 @@ export function runParallel(job: JobDefinition, plan: LogicalPlan, opts: Paralle
   let lastMetrics: OperatorMetricsRow[] = [];
   let nextCheckpointId = (opts.restoredCheckpointId ?? 0) + 1;
   let last: CheckpointInfo | undefined;
-  const onCheckpoint = (info: CheckpointInfo): void => {
-    last = info;
+  const onCheckpoint = (info: CheckpointInfo, phase: 'written' | 'completed'): void => {
     latest = info.states;
+    if (phase === 'written') return;
+    last = info;
     checkpoints++;
   };
   const began = Date.now();
