@@ -449,12 +449,19 @@ export class JobRuntime implements SubtaskHost {
 
   /** Turns an acknowledgement into plain data (awaiting the sink's pre-commit), keeping the committables for `commitLocal`. */
   resolveAck(s: Subtask, id: number, ack: SubtaskAck): Promise<AckRecord> {
-    const r = this.resolveAckNow(s, id, ack);
+    // One subtask's acknowledgements settle in checkpoint order: a later one collects the committables of earlier
+    // ones not committed yet, so it must not settle before an earlier, slower pre-commit (e.g. of a checkpoint the
+    // timeout aborted) has put its committables in.
+    const r = (this.ackTail.get(s) ?? Promise.resolve()).then(() => this.resolveAckNow(s, id, ack));
+    this.ackTail.set(s, r.then(() => {}, () => {}));
     const tracked = r.then(() => {}, () => {});
     this.resolvingAcks.add(tracked);
     void tracked.then(() => this.resolvingAcks.delete(tracked));
     return r;
   }
+
+  /** Per subtask, the acknowledgement settling last (see `resolveAck`). */
+  private readonly ackTail = new Map<Subtask, Promise<void>>();
 
   private async resolveAckNow(s: Subtask, id: number, ack: SubtaskAck): Promise<AckRecord> {
     const cut = ack.committables ? await ack.committables : undefined;
