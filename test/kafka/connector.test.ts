@@ -1,4 +1,4 @@
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,16 +7,10 @@ import { defineJob } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
 import { DEAD_LETTER_HEADERS, KafkaSink, KafkaSource, KafkaConnectorError } from '@millrace/kafka';
 import { AssignerProtocol } from 'kafkajs';
-import { useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { kafka, produce, runJobFile, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
+import { kafka, produce, runJobFile, topics, TopicReader, unique, waitFor, ROOT, leaseKafka } from './kafka-kit.ts';
 
-let services: DevServicesLease;
 let brokers: string[];
-before(async () => {
-  services = await useDevServices({ hdfs: false });
-  brokers = [...services.kafka!.brokers];
-});
-after(() => services.close());
+leaseKafka((b) => { brokers = b; });
 
 const JOB = join(ROOT, 'test/kafka/jobs/counting-job.ts');
 const events = (n: number, from = 0): Array<{ id: number; key: string }> => Array.from({ length: n }, (_, i) => ({ id: from + i, key: `k${(from + i) % 7}` }));

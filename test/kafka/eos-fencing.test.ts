@@ -2,19 +2,13 @@
  * Two exactly-once sinks with one `transactionalIdPrefix` (two instances of a job with the default prefix): the later
  * one's producer fences the earlier one, which must fail with an error that says so, against a real broker.
  */
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaConnectorError, KafkaSink } from '@millrace/kafka';
-import { useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { topics, TopicReader, unique } from './kafka-kit.ts';
+import { topics, TopicReader, unique, leaseKafka } from './kafka-kit.ts';
 
-let services: DevServicesLease;
 let brokers: string[];
-before(async () => {
-  services = await useDevServices({ hdfs: false });
-  brokers = [...services.kafka!.brokers];
-});
-after(() => services.close());
+leaseKafka((b) => { brokers = b; });
 
 const ctx = { jobName: 'fenced-job', uid: 'out', subtaskIndex: 0, parallelism: 1, clock: { now: Date.now, schedule: () => () => {} }, signal: new AbortController().signal };
 
@@ -35,7 +29,7 @@ it('exactly-once: a second sink with the same transactionalIdPrefix fences the f
     // The first instance's next commit is refused.
     await a.write(['a2'], [Date.now()], 1);
     const cs = await a.preCommit!(2);
-    await assert.rejects(a.commit!(cs), (e: Error) => {
+    await assert.rejects(async () => a.commit!(cs), (e: Error) => {
       assert.ok(e instanceof KafkaConnectorError, `a KafkaConnectorError, got ${e?.name}: ${e?.message}`);
       assert.equal(e.code, 'transaction');
       assert.match(e.message, new RegExp(`another producer with transactional id '${prefix}\\.0' took over`));

@@ -1,18 +1,12 @@
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { checkExactlyOnce, completedCheckpoints, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
+import { checkExactlyOnce, completedCheckpoints, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT, leaseKafka } from './kafka-kit.ts';
 
-let services: DevServicesLease;
 let brokers: string[];
-before(async () => {
-  services = await useDevServices({ hdfs: false });
-  brokers = [...services.kafka!.brokers];
-});
-after(() => services.close());
+leaseKafka((b) => { brokers = b; });
 
 const JOB = join(ROOT, 'test/kafka/jobs/counting-job.ts');
 const EVENTS = Number(process.env.KAFKA_EOS_EVENTS ?? 6000);

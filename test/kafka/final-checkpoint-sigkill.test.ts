@@ -6,22 +6,17 @@
  * replayed the end of the input and wrote it a second time.) In one thread and on worker threads; without periodic
  * checkpoints (the final checkpoint is the only one: the restart used to replay the whole input) and with them.
  */
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pollUntil, useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { checkExactlyOnce, completedCheckpoints, kafka, produce, topics, TopicReader, unique, waitFor, ROOT } from './kafka-kit.ts';
+import { pollUntil } from '@millrace/devservices';
+import { checkExactlyOnce, completedCheckpoints, kafka, produce, topics, TopicReader, unique, waitFor, ROOT, leaseKafka } from './kafka-kit.ts';
 
-let services: DevServicesLease;
 let brokers: string[];
-before(async () => {
-  services = await useDevServices({ hdfs: false });
-  brokers = [...services.kafka!.brokers];
-});
-after(() => services.close());
+leaseKafka((b) => { brokers = b; });
 
 const RUNNER = join(ROOT, 'test/kafka/jobs/run-to-end.ts');
 const EVENTS = 3000;

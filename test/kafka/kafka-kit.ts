@@ -8,8 +8,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createTopics } from '@millrace/kafka';
+import { useDevServices, type DevServicesLease } from '@millrace/devservices';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -129,4 +131,14 @@ export function checkExactlyOnce(out: ReadonlyArray<{ id: number; key: string; n
     ns.sort((a, b) => a - b);
     ns.forEach((n, i) => assert.equal(n, i + 1, `key ${key}: numbers ${ns.slice(Math.max(0, i - 2), i + 3).join(',')} (state lost or a record replayed)`));
   }
+}
+
+/** Leases the dev Kafka for a test file: started (or reused) before its tests, released after them. */
+export function leaseKafka(onReady: (brokers: string[]) => void): void {
+  let services: DevServicesLease | undefined;
+  before(async () => {
+    services = await useDevServices({ hdfs: false });
+    onReady([...services.kafka!.brokers]);
+  });
+  after(() => services?.close());
 }

@@ -3,21 +3,15 @@
  * which topics it reads (`topicPattern`), and partitions added while a job runs (`partitionDiscoveryIntervalMs`).
  * Jobs run in this thread and collect what they read; every wait is on a probe.
  */
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineJob, sinks } from '@millrace/core';
 import { runJob } from '@millrace/runtime';
 import { KafkaSource, serdes, type KafkaRecord } from '@millrace/kafka';
-import { useDevServices, type DevServicesLease } from '@millrace/devservices';
-import { kafka, topics, unique, waitFor } from './kafka-kit.ts';
+import { kafka, topics, unique, waitFor, leaseKafka } from './kafka-kit.ts';
 
-let services: DevServicesLease;
 let brokers: string[];
-before(async () => {
-  services = await useDevServices({ hdfs: false });
-  brokers = [...services.kafka!.brokers];
-});
-after(() => services.close());
+leaseKafka((b) => { brokers = b; });
 
 type Rec = KafkaRecord<string | null, string>;
 /** `topic/partition/offset=value` of each record read, sorted: one string says exactly what was read. */
