@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -100,8 +100,16 @@ export function runJobFile(file: string, args: readonly string[], env: Record<st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  // KAFKA_TEST_LOG_DIR keeps every job process's whole output in a file (e.g. with KAFKAJS_LOG_LEVEL=info).
+  const logDir = process.env.KAFKA_TEST_LOG_DIR;
+  const logFile = logDir ? join(logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${child.pid}.log`) : undefined;
+  if (logFile) appendFileSync(logFile, `$ millrace run ${file} ${args.join(' ')}\n`);
+  const take = (d: Buffer): void => {
+    out += d.toString();
+    if (logFile) appendFileSync(logFile, d);
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, output: () => out, exited };
 }

@@ -1,6 +1,6 @@
 import type { SinkWriter } from '@millrace/core';
 import type { AdminClient, OutgoingMessage, ProducerClient } from './client.js';
-import { noticeIfSlow, SLOW_CONNECT_NOTICE_MS, stillConnecting } from './slow-notice.js';
+import { noticeIfSlow, SLOW_COMMIT_STEP_NOTICE_MS, SLOW_CONNECT_NOTICE_MS, stillConnecting } from './slow-notice.js';
 import { describeKafkaError, KafkaConnectorError } from './errors.js';
 import { chunk, loadRecord, storeRecord, type StoredRecord } from './record-codec.js';
 import { encodeAll, topicPartitions, whereOf, type SinkTarget } from './sink-target.js';
@@ -66,7 +66,8 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
       await noticeIfSlow(this.t.ctx.clock, SLOW_CONNECT_NOTICE_MS, () => this.t.log(stillConnecting(whereOf(this.t), this.t.client.brokers)), this.admin.connect());
       this.partitions = await topicPartitions(this.t, this.admin);
       const p = this.t.client.producer({ clientId: `${this.t.transactionalIdPrefix}.${this.me}`, transactionalId: `${this.t.transactionalIdPrefix}.${this.me}`, idempotent: true });
-      await p.connect();
+      // Initialising fences an earlier producer with this id and waits until the broker completed its open transaction.
+      await this.slow(`initialising transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, p.connect());
       this.producer = p;
       const m = await this.marker(this.me);
       if (m >= this.seq) this.seq = m + 1;
@@ -78,7 +79,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private async marker(from: number): Promise<number> {
     const known = this.markers.get(from);
     if (known !== undefined) return known;
-    const offs = await this.admin!.committedOffsets(markerGroup(this.t.transactionalIdPrefix, from), [this.t.topic]);
+    const offs = await this.slow(`reading the marker of subtask ${from} (group ${markerGroup(this.t.transactionalIdPrefix, from)})`, this.admin!.committedOffsets(markerGroup(this.t.transactionalIdPrefix, from), [this.t.topic]));
     const m = offs.find((o) => o.topic === this.t.topic && o.partition === 0)?.offset ?? -1;
     const v = Math.max(m, this.markers.get(from) ?? -1);
     this.markers.set(from, v);
@@ -153,18 +154,23 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
     const what = `${whereOf(this.t)}: writing the ${c.records.length} record(s) of committable ${c.seq} of subtask ${c.from} in a transaction`;
     let tx;
     try {
-      tx = await this.producer!.transaction();
+      tx = await this.slow(`${what}: beginning it`, this.producer!.transaction());
     } catch (e) {
       throw this.describeCommitError(e, what);
     }
     try {
-      for (const part of chunk(c.records.map(loadRecord))) await tx.send({ topic: this.t.topic, messages: part });
-      await tx.sendOffsets(markerGroup(this.t.transactionalIdPrefix, c.from), [{ topic: this.t.topic, partition: 0, offset: c.seq }]);
-      await tx.commit();
+      for (const part of chunk(c.records.map(loadRecord))) await this.slow(`${what}: sending`, tx.send({ topic: this.t.topic, messages: part }));
+      await this.slow(`${what}: adding the marker to it`, tx.sendOffsets(markerGroup(this.t.transactionalIdPrefix, c.from), [{ topic: this.t.topic, partition: 0, offset: c.seq }]));
+      await this.slow(`${what}: committing it`, tx.commit());
     } catch (e) {
       await tx.abort().catch(() => {});
       throw this.describeCommitError(e, what);
     }
+  }
+
+  /** Awaits one client call of the commit path; logs what it waits for if that takes long (the client retries). */
+  private slow<R>(what: string, work: Promise<R>): Promise<R> {
+    return noticeIfSlow(this.t.ctx.clock, SLOW_COMMIT_STEP_NOTICE_MS, () => this.t.log(`[millrace] ${whereOf(this.t)}: ${what} has taken more than ${SLOW_COMMIT_STEP_NOTICE_MS / 1000} s; the client retries with backoff (the \`retry\` option) before failing`), work);
   }
 
   /**

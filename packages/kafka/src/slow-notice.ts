@@ -3,6 +3,9 @@ import type { Clock } from '@millrace/core';
 /** How long a connection may take before the user is told that it is still being tried. */
 export const SLOW_CONNECT_NOTICE_MS = 5_000;
 
+/** How long one client call of the exactly-once commit path (init, begin, send, offsets, commit) may take before the log says so. */
+export const SLOW_COMMIT_STEP_NOTICE_MS = 10_000;
+
 /**
  * Awaits `work`; if it has not settled after `afterMs` on `clock`, calls `notice` once. For connections: the client
  * retries an unreachable broker with backoff for tens of seconds, and the user should not watch a silent job.

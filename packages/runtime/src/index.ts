@@ -3,7 +3,7 @@
  * windows, watermarks, checkpoints with aligned barriers, and the local file system. Depends on @millrace/core only.
  */
 export { runJob, formatMetrics, type RunOptions, type JobHandle, type JobResult } from './executor/local-executor.js';
-export { JobRuntime, type CheckpointInfo, type ConnectorOverrides, type OperatorMetricsRow } from './executor/job-runtime.js';
+export { JobRuntime, SLOW_COMMIT_NOTICE_MS, type CheckpointInfo, type ConnectorOverrides, type OperatorMetricsRow } from './executor/job-runtime.js';
 export { SourceDriver, type SourcePosition } from './executor/source-driver.js';
 export { Subtask } from './executor/subtask.js';
 export type { ChannelMessage, ChannelReceiver } from './executor/channel-message.js';

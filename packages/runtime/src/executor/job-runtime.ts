@@ -122,6 +122,9 @@ export interface CheckpointInfo {
   readonly subtasks: readonly SubtaskCheckpointStats[];
 }
 
+/** How long a sink commit (or a source's completion handling) may run before the log says what is waiting. */
+export const SLOW_COMMIT_NOTICE_MS = 30_000;
+
 /** Names subtask `index` of a chain in messages: its steps, the head's uid and the index. */
 export function describeSubtask(chain: { readonly nodes: readonly PlanNode[] }, index: number): string {
   return `'${chain.nodes.map((n) => n.name).join(' → ')}' (uid '${chain.nodes[0]!.uid}') subtask ${index}`;
@@ -429,7 +432,9 @@ export class JobRuntime implements SubtaskHost {
         else await s.sinkWriter.restore?.(undefined);
         // Committables of the completed checkpoint may not have been committed before the crash: commit again (idempotent).
         const all = (sinkStates ?? []).filter((x) => x.subtask % s.chain.parallelism === s.index).flatMap((x) => x.committables ?? []);
-        if (all.length > 0) await s.sinkWriter.commit?.(all);
+        if (all.length > 0 && s.sinkWriter.commit) {
+          await this.noticeIfSlow(`sink ${describeSubtask(s.chain, s.index)} is still committing the restored checkpoint's output`, s.sinkWriter.commit(all));
+        }
       }
     }
   }
@@ -526,13 +531,41 @@ export class JobRuntime implements SubtaskHost {
 
   private async commitSinksNow(id: number): Promise<void> {
     for (const k of [...this.committables.keys()].filter((k) => k <= id).sort((a, b) => a - b)) {
-      for (const [s, c] of this.committables.get(k)!) await s.sinkWriter?.commit?.(c);
+      for (const [s, c] of this.committables.get(k)!) {
+        const w = s.sinkWriter;
+        if (w?.commit) await this.noticeIfSlow(`sink ${describeSubtask(s.chain, s.index)} is still committing the output of checkpoint ${k}${k < id ? ` (with checkpoint ${id})` : ''}`, w.commit(c));
+      }
       this.committables.delete(k);
     }
   }
 
   private async notifySourcesNow(id: number): Promise<void> {
-    for (const src of this.sources) await src.reader.notifyCheckpointComplete?.(id);
+    for (const src of this.sources) {
+      await this.noticeIfSlow(`source ${describeSubtask(src.subtask.chain, src.subtask.index)} is still handling the completion of checkpoint ${id} (e.g. committing offsets)`, src.reader.notifyCheckpointComplete?.(id));
+    }
+  }
+
+  /**
+   * Awaits a commit; if it is still running after `SLOW_COMMIT_NOTICE_MS` (and again each time that much longer), logs
+   * what is waiting. Checkpoints commit in order, so one commit that hangs holds back every later checkpoint's output:
+   * the log says which subtask it is, where a timeout would only say that nothing completes.
+   */
+  private async noticeIfSlow<T>(what: string, work: T | Promise<T>): Promise<T> {
+    if (!(work instanceof Promise)) return work;
+    const began = this.clock.now();
+    let cancel: () => void = () => {};
+    const arm = (at: number): void => {
+      cancel = this.clock.schedule(at, () => {
+        this.log?.(`job '${this.jobName}': ${what} after ${Math.round((this.clock.now() - began) / 1000)} s; later checkpoints complete only once it is done`);
+        arm(this.clock.now() + SLOW_COMMIT_NOTICE_MS);
+      });
+    };
+    arm(began + SLOW_COMMIT_NOTICE_MS);
+    try {
+      return await work;
+    } finally {
+      cancel();
+    }
   }
 
   /** Injects barrier n at every source (now, between two batches) and resolves when the checkpoint completed. */
@@ -697,6 +730,12 @@ export class JobRuntime implements SubtaskHost {
   /** Closes readers and writers. */
   async close(): Promise<void> {
     this.stopTimers();
+    // A checkpoint still in flight (the job was cancelled) will not complete: its caller hears so.
+    const p = this.inFlight;
+    if (p) {
+      this.inFlight = undefined;
+      p.reject(new CheckpointError(`checkpoint ${p.id} of job '${this.jobName}' did not complete: the job stopped first`));
+    }
     if (!this.abort.signal.aborted) this.abort.abort();
     for (const s of this.sources) await s.reader.close?.();
     for (const s of this.sinks) await s.sinkWriter?.close?.();

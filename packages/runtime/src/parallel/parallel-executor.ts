@@ -6,7 +6,7 @@ import {
   type JobDefinition, type LogicalPlan, type PhysicalPlan, type SinkWriter,
 } from '@millrace/core';
 import type { CheckpointStorage, SubtaskState } from '../checkpoint/checkpoint-storage.js';
-import { checkpointExpired, checkpointFigures, describeSubtask, writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
+import { checkpointExpired, checkpointFigures, describeSubtask, SLOW_COMMIT_NOTICE_MS, writeCheckpoint, type AckRecord, type CheckpointInfo, type OperatorMetricsRow } from '../executor/job-runtime.js';
 import { CheckpointFailures, CheckpointSkipped } from '../checkpoint/checkpoint-failures.js';
 import { planFingerprint, subtaskKey, type ErrorData, type FromWorker, type SlotTask, type ToWorker } from './protocol.js';
 import { RestartPolicy, type RestartStrategy } from './restart-strategy.js';
@@ -121,6 +121,8 @@ function startAttempt(
   let nextId = firstCheckpointId;
   let pending: {
     id: number; savepoint: boolean; final: boolean; startedAt: number; records: AckRecord[]; committed: number;
+    /** The workers that committed the current phase (sinks, then sources), for the slow-commit notice. */
+    answered: Set<number>; phase: 'sinks' | 'sources'; cancelNotice: () => void;
     /** Resolves once the checkpoint completed and every worker committed it, or once it failed. */
     settled: Promise<void>;
     /** Set when the timeout aborted it before it was written: it is neither written nor committed. */
@@ -170,6 +172,7 @@ function startAttempt(
             // Sinks may commit it from now on: a restart after a failure mid-commit must restore this checkpoint (and
             // commit it again, idempotently), not the one before, whose replay would write its output a second time.
             onCheckpoint(p.info, 'written');
+            p.cancelNotice = slowCommitNotice(p);
             broadcast({ type: 'commit', id: p.id, phase: 'sinks' });
           }, (e) => { if (pending === p) pending = undefined; p.reject(e instanceof Error ? e : new Error(String(e))); });
         }
@@ -179,11 +182,17 @@ function startAttempt(
         const p = pending;
         if (!p || p.id !== m.id) return;
         // Every worker's sinks committed: now the sources may report progress (e.g. commit Kafka offsets).
+        p.answered.add(slot);
         if (m.phase === 'sinks') {
-          if (++p.committed === W) broadcast({ type: 'commit', id: p.id, phase: 'sources' });
+          if (++p.committed === W) {
+            p.phase = 'sources';
+            p.answered.clear();
+            broadcast({ type: 'commit', id: p.id, phase: 'sources' });
+          }
           return;
         }
         if (++p.committed === 2 * W) {
+          p.cancelNotice();
           pending = undefined;
           const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
           onCheckpoint(info, 'completed');
@@ -248,6 +257,21 @@ function startAttempt(
     }
   };
 
+  /**
+   * Once checkpoint `p` is written, logs every SLOW_COMMIT_NOTICE_MS while its commit has not finished, naming the
+   * workers still committing: later checkpoints wait for it (the workers' own notices name the subtask).
+   */
+  const slowCommitNotice = (p: NonNullable<typeof pending>): (() => void) => {
+    const writtenAt = Date.now();
+    const timer = setInterval(() => {
+      if (pending !== p || stopping) return;
+      const waiting = Array.from({ length: W }, (_, i) => i).filter((i) => !p.answered.has(i));
+      opts.log?.(`job '${plan.jobName}': checkpoint ${p.id} was written ${Math.round((Date.now() - writtenAt) / 1000)} s ago and is still being committed: waiting for worker(s) ${waiting.join(', ')} to commit its ${p.phase === 'sinks' ? 'sinks' : 'sources (e.g. offsets)'}; no later checkpoint starts until it is done`);
+    }, SLOW_COMMIT_NOTICE_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+
   /** Starts checkpoint `nextId`: barriers in every worker; resolves once it is written and every worker committed it. */
   const take = (savepoint: boolean, final: boolean): Promise<CheckpointInfo> => new Promise<CheckpointInfo>((resolve, reject) => {
     let settle: () => void = () => {};
@@ -255,8 +279,9 @@ function startAttempt(
     const startedAt = Date.now();
     const p: NonNullable<typeof pending> = {
       id: nextId++, savepoint, final, startedAt, records: [], committed: 0, settled, aborted: false,
-      resolve: (i) => { clearTimeout(timer); settle(); resolve(i); },
-      reject: (e) => { clearTimeout(timer); settle(); reject(e); },
+      answered: new Set(), phase: 'sinks', cancelNotice: () => {},
+      resolve: (i) => { clearTimeout(timer); p.cancelNotice(); settle(); resolve(i); },
+      reject: (e) => { clearTimeout(timer); p.cancelNotice(); settle(); reject(e); },
     };
     // The timeout: a checkpoint not written by then is aborted, so that the next one can start.
     const timer = setTimeout(() => {
@@ -327,6 +352,11 @@ function startAttempt(
     ending: () => stopping,
     async cancel() {
       stopping = true;
+      // A checkpoint in flight will not complete: its caller hears so (it is not written, or written and maybe not
+      // committed everywhere; a restore commits it again).
+      const p = pending;
+      pending = undefined;
+      p?.reject(new CheckpointError(`checkpoint ${p.id} of job '${plan.jobName}' did not complete: the job was cancelled first`));
       broadcast({ type: 'cancel' });
       await pool.destroy().catch(() => {});
       rejectDone(new MillraceError(`job '${plan.jobName}' was cancelled`));

@@ -129,6 +129,7 @@ export async function runSlot(task: SlotTask): Promise<void> {
     });
     rt = runtime;
     runtime.onFailure = fail;
+    runtime.log = (message) => post({ type: 'log', message });
     const byKey = new Map<number, Subtask>(runtime.subtasks.map((s) => [subtaskKey(s.chain.id, s.index), s]));
 
     // The remote channels each local subtask writes to, directly or through local subtasks it feeds synchronously.
