@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkExactlyOnce, completedCheckpoints, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT, leaseKafka } from './kafka-kit.ts';
+import { checkExactlyOnce, completedCheckpoints, describeTopic, produce, runJobFile, seeded, topics, TopicReader, unique, waitFor, ROOT, leaseKafka } from './kafka-kit.ts';
 
 let brokers: string[];
 leaseKafka((b) => { brokers = b; });
@@ -31,7 +31,8 @@ it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points ${mode} 
   const dir = await mkdtemp(join(tmpdir(), 'millrace-kafka-eos-'));
   const reader = await new TopicReader(brokers, output).start();
   const env = { KAFKA_IN: input, KAFKA_OUT: output, KAFKA_GROUP: group, KAFKA_GUARANTEE: 'exactly-once', MILLRACE_KAFKA_BROKERS: brokers.join(',') };
-  const args = ['--parallelism', '2', '--checkpoint-dir', dir, '--checkpoint-interval', '300ms', '--restore', 'latest'];
+  // A checkpoint stuck for 60 s fails the run with the subtasks it waited for, rather than leaving it silent.
+  const args = ['--parallelism', '2', '--checkpoint-dir', dir, '--checkpoint-interval', '300ms', '--checkpoint-timeout', '60s', '--restore', 'latest'];
   try {
     let producedRest = false;
     for (let k = 0; k < KILLS; k++) {
@@ -58,8 +59,8 @@ it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points ${mode} 
     // A last run finishes the input; then the output must be complete and exact.
     const last = runJobFile(JOB, args, env);
     try {
-      await reader.waitForCount(EVENTS, 240_000).catch((e: Error) => {
-        throw new Error(`${e.message}\nthe last run's output:\n${last.output().slice(-8000)}`, { cause: e });
+      await reader.waitForCount(EVENTS, 240_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await describeTopic(brokers, output, reader)}\nthe last run's output:\n${last.output().slice(-8000)}`, { cause: e });
       });
       // Wait for one more checkpoint so that anything pending would have been committed, then compare again.
       const n = completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0;

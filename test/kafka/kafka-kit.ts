@@ -85,6 +85,56 @@ export class TopicReader {
   }
 }
 
+/**
+ * For a failure message: where each partition of `topic` stands (log end offset), what the test's reader got from
+ * it, and what fresh read_committed and read_uncommitted consumers see within `scanMs`. Tells a job that stopped
+ * writing (few records at all) from output held back by an open transaction (uncommitted records past what
+ * read_committed sees) and from a reader that stopped reading (a fresh read_committed consumer sees more).
+ */
+export async function describeTopic(brokers: readonly string[], topic: string, reader: TopicReader | undefined, scanMs = 10_000): Promise<string> {
+  const lines: string[] = [];
+  try {
+    const admin = kafka(brokers).admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const byPart = (rs: readonly ReadRecord[] | undefined): Map<number, { n: number; max: number }> => {
+        const m = new Map<number, { n: number; max: number }>();
+        for (const r of rs ?? []) {
+          const x = m.get(r.partition) ?? { n: 0, max: -1 };
+          m.set(r.partition, { n: x.n + 1, max: Math.max(x.max, r.offset) });
+        }
+        return m;
+      };
+      const scan = async (readUncommitted: boolean): Promise<Map<number, { n: number; max: number }>> => {
+        const seen: ReadRecord[] = [];
+        const c = kafka(brokers).consumer({ groupId: unique('diagnose'), readUncommitted, maxWaitTimeInMs: 200 });
+        await c.connect();
+        try {
+          await c.subscribe({ topics: [topic], fromBeginning: true });
+          await c.run({ eachMessage: async ({ partition, message }) => { seen.push({ partition, offset: Number(message.offset), key: null, value: null, headers: {} }); } });
+          // Diagnostics only: read for a while, then report what was read.
+          await new Promise((r) => setTimeout(r, scanMs));
+        } finally {
+          await c.disconnect();
+        }
+        return byPart(seen);
+      };
+      const [committed, uncommitted] = [await scan(false), await scan(true)];
+      const mine = byPart(reader?.records);
+      for (const e of [...ends].sort((a, b) => a.partition - b.partition)) {
+        const f = (m: Map<number, { n: number; max: number }>): string => { const x = m.get(e.partition); return x ? `${x.n} (last offset ${x.max})` : '0'; };
+        lines.push(`  partition ${e.partition}: log end offset ${e.high}; the test's reader got ${f(mine)}; a fresh read_committed consumer ${f(committed)}; read_uncommitted ${f(uncommitted)}`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  } catch (e) {
+    lines.push(`  (could not describe the topic: ${(e as Error).message})`);
+  }
+  return `topic '${topic}':\n${lines.join('\n')}`;
+}
+
 /** A job file running in a child process (`millrace run`). */
 export interface JobProcess {
   readonly child: ChildProcess;
