@@ -63,12 +63,28 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest, io);
 }
 
+/**
+ * A command that returned ends its process, even if a client library left a connection or a timer behind (which
+ * would keep a finished job's process running): after a grace period that lets output and orderly shutdowns finish,
+ * it exits with the command's code and names what was still open. The timer does not keep the process alive itself.
+ */
+const EXIT_GRACE_MS = 5_000;
+function exitEvenIfHeldOpen(): void {
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+    io.err(`millrace: the command ended but ${open.length > 0 ? open.join(', ') : 'something'} kept the process running for ${EXIT_GRACE_MS / 1000} s; exiting`);
+    process.exit();
+  }, EXIT_GRACE_MS).unref();
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitEvenIfHeldOpen();
   },
   (error: unknown) => {
     io.err(`millrace: ${formatError(error)}`);
     process.exitCode = 1;
+    exitEvenIfHeldOpen();
   },
 );

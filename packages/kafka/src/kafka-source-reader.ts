@@ -194,8 +194,22 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     if (this.deadLettered > 0) this.log(`[millrace] ${this.where}: ${this.deadLettered} undecodable record(s) went to dead-letter topic '${this.opts.deadLetterTopic}'`);
     await this.opening?.catch(() => {});
     await this.consumer?.disconnect().catch(() => {});
+    // Lookups started by a rebalance during the close: the admin client connects again on demand, so disconnecting
+    // it before they end would leave a connection open that keeps the process alive after the job finished.
+    while (this.lookups.size > 0) await Promise.allSettled([...this.lookups]);
     await this.dlq?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});
+  }
+
+  /** Admin lookups in flight (start offsets, group members), awaited by `close` before the admin disconnects. */
+  private readonly lookups = new Set<Promise<unknown>>();
+
+  private lookup<R>(work: () => Promise<R>): Promise<R> {
+    const p = work();
+    const settled = p.then(() => {}, () => {});
+    this.lookups.add(settled);
+    void settled.then(() => this.lookups.delete(settled));
+    return p;
   }
 
   // ---- assignment ----
@@ -211,6 +225,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   }
 
   private onAssignment(assigned: readonly TopicPartition[]): void {
+    // A rebalance while closing (the consumer rejoins as it stops): nothing is read any more.
+    if (this.closed) return;
     const g = ++this.generation;
     const keys = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
     if (g > 1) {
@@ -266,8 +282,9 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   /** Opens the gate once every subtask of this source in this process is a member of the group. */
   private async checkGate(g: number): Promise<void> {
+    if (this.closed) return;
     try {
-      const members = await this.admin!.groupMemberClientIds(this.opts.groupId);
+      const members = await this.lookup(() => this.admin!.groupMemberClientIds(this.opts.groupId));
       const mine = new Set(members.filter((m) => m.startsWith(this.memberPrefix)));
       if (g === this.generation && mine.size >= this.ctx.parallelism) {
         this.gateOpen = true;
@@ -303,10 +320,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   private async resolveStarts(g: number, ps: PartitionState[]): Promise<void> {
     const topics = [...new Set(ps.map((p) => p.tp.topic))];
+    if (this.closed) return;
     const useCommitted = this.restoredAny || this.opts.startFrom === undefined || this.opts.startFrom === 'committed' || this.emittedAny;
     const committed = new Map<string, number>();
     if (useCommitted) {
-      for (const c of await this.admin!.committedOffsets(this.opts.groupId, topics)) if (c.offset >= 0) committed.set(tpKey(c.topic, c.partition), c.offset);
+      for (const c of await this.lookup(() => this.admin!.committedOffsets(this.opts.groupId, topics))) if (c.offset >= 0) committed.set(tpKey(c.topic, c.partition), c.offset);
     }
     const lows = new Map<string, number>();
     const starts: number[] = [];
@@ -318,7 +336,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       if (g > 1 && start >= 0 && start > mine) takenOver.push(`${p.split} at offset ${start}`);
       if (start < 0) start = this.initial.get(p.key) ?? -1;
       if (start < 0) {
-        if (!lows.has(p.tp.topic)) for (const o of await this.admin!.topicOffsets(p.tp.topic)) lows.set(tpKey(p.tp.topic, o.partition), o.low);
+        if (!lows.has(p.tp.topic)) for (const o of await this.lookup(() => this.admin!.topicOffsets(p.tp.topic))) lows.set(tpKey(p.tp.topic, o.partition), o.low);
         start = lows.get(p.key) ?? 0;
       }
       starts.push(start);
@@ -326,7 +344,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     if (takenOver.length > 0 && g === this.generation) {
       this.log(`[millrace] ${this.where}: continuing ${takenOver.join(', ')} from the offsets committed by the instance that read them before; keyed state does not move with them, and their records behind this instance's watermark are late (see the README, "Keyed state across instances")`);
     }
-    if (g !== this.generation) return; // a newer assignment looks again
+    if (g !== this.generation || this.closed) return; // a newer assignment looks again, or the consumer is gone
     const resume: TopicPartition[] = [];
     ps.forEach((p, i) => {
       if (!p.owned) return;
@@ -404,7 +422,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     if (now - this.lastEndCheck < 200) return false;
     this.lastEndCheck = now;
     const g = this.generation;
-    const members = await this.admin!.groupMemberClientIds(this.opts.groupId).catch(() => [] as string[]);
+    const members = await this.lookup(() => this.admin!.groupMemberClientIds(this.opts.groupId)).catch(() => [] as string[]);
     const foreign = members.filter((m) => !m.startsWith(this.memberPrefix));
     if (g !== this.generation || members.length < this.ctx.parallelism || foreign.length > 0) return false;
     this.endConfirmed = true;

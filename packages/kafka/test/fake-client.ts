@@ -20,6 +20,12 @@ export class FakeKafka {
   onHold: ((holding: boolean) => void) | undefined;
   /** While set, connecting an admin client waits for it (a broker that does not answer yet). */
   connectGate: Promise<void> | undefined;
+  /** While set, committed-offset lookups wait for it. */
+  lookupGate: Promise<void> | undefined;
+  /** Admin calls in order (`committedOffsets`, `committedOffsets done`, `disconnect`). */
+  readonly adminCalls: string[] = [];
+  /** The handlers of the last consumer that ran: a test reassigns partitions through them (a rebalance). */
+  handlers: ConsumerHandlers | undefined;
   createTopic(topic: string, partitions: number): void {
     this.logs.set(topic, Array.from({ length: partitions }, () => []));
   }
@@ -39,7 +45,7 @@ export class FakeKafka {
     return {
       brokers: ['fake:9092'],
       admin: () => ({
-        connect: async () => { await k.connectGate; }, disconnect: async () => {},
+        connect: async () => { await k.connectGate; }, disconnect: async () => { k.adminCalls.push('disconnect'); },
         listTopics: async () => [...k.logs.keys()],
         partitions: async (t) => k.logs.get(t)!.map((_, partition) => ({ partition, leader: 1 })),
         topicOffsets: async (t) => {
@@ -50,7 +56,12 @@ export class FakeKafka {
           return k.logs.get(t)!.map((l, partition) => ({ partition, low: 0, high: l.length }));
         },
         offsetsForTimestamp: async (t, ts) => k.logs.get(t)!.map((l, partition) => ({ partition, offset: l.findIndex((m) => m.timestamp >= ts) < 0 ? l.length : l.findIndex((m) => m.timestamp >= ts) })),
-        committedOffsets: async (g, topics) => topics.flatMap((t) => k.logs.get(t)!.map((_, partition) => ({ topic: t, partition, offset: k.committed.get(`${g}|${t}|${partition}`) ?? -1 }))),
+        committedOffsets: async (g, topics) => {
+          k.adminCalls.push('committedOffsets');
+          await k.lookupGate;
+          k.adminCalls.push('committedOffsets done');
+          return topics.flatMap((t) => k.logs.get(t)!.map((_, partition) => ({ topic: t, partition, offset: k.committed.get(`${g}|${t}|${partition}`) ?? -1 })));
+        },
         groupMemberClientIds: async () => [...k.members],
         createTopics: async (ts) => { for (const t of ts) k.createTopic(t.topic, t.partitions); },
         deleteTopics: async () => {},
@@ -87,6 +98,7 @@ export class FakeKafka {
           subscribe: async (ts) => { topics = [...(ts as string[])]; },
           run: async (handlers) => {
             h = handlers;
+            k.handlers = handlers;
             const all: TopicPartition[] = topics.flatMap((t) => k.logs.get(t)!.map((_, partition) => ({ topic: t, partition })));
             handlers.onAssignment(all);
             setImmediate(function poll() { void deliver().then(() => { if (topics.length) setTimeout(poll, 5); }); });

@@ -186,3 +186,30 @@ it('looks up where to start again after a retriable error (a new topic whose lea
   assert.equal(k.offsetsFailures, 0);
   await r.close!();
 });
+
+it('a rebalance while the source closes: its start lookup ends before the admin client disconnects, and none starts after', async () => {
+  // The admin client reconnects on demand: a lookup that outlived its disconnect left a connection open, and the
+  // process did not exit after the job finished.
+  const k = new FakeKafka();
+  k.createTopic('t', 1);
+  k.append('t', 0, '"a"');
+  const r = KafkaSource.json<string>({ client: () => k.client(), topics: ['t'], groupId: 'g', startFrom: 'earliest' }).createReader(ctx());
+  assert.deepEqual((await read<string>(r, 1)).flatMap((b) => b.values), ['a']);
+  // A rebalance takes the partition away and gives it back: its start is looked up again, and that lookup is held.
+  let release: () => void = () => {};
+  k.lookupGate = new Promise<void>((res) => { release = res; });
+  const looked = k.adminCalls.filter((c) => c === 'committedOffsets').length;
+  k.handlers!.onAssignment([]);
+  k.handlers!.onAssignment([{ topic: 't', partition: 0 }]);
+  assert.equal(k.adminCalls.filter((c) => c === 'committedOffsets').length, looked + 1);
+  const closed = r.close!();
+  // The close waits for the lookup; the admin client disconnects only once it ended.
+  for (let i = 0; i < 20; i++) await new Promise((res) => setImmediate(res));
+  assert.equal(k.adminCalls.includes('disconnect'), false, k.adminCalls.join(', '));
+  release();
+  await closed;
+  assert.deepEqual(k.adminCalls.slice(-2), ['committedOffsets done', 'disconnect']);
+  // An assignment after the close (the consumer rejoining as it stops) looks nothing up.
+  k.handlers!.onAssignment([{ topic: 't', partition: 0 }]);
+  assert.equal(k.adminCalls.filter((c) => c === 'committedOffsets').length, looked + 1);
+});

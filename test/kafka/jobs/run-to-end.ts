@@ -20,3 +20,6 @@ const result = await handle.done;
 const cp = handle.lastCheckpoint();
 console.log(`finished: ${result.recordsRead} records read, ${result.checkpoints} checkpoint(s), last ${cp ? `${cp.checkpointId}${cp.final ? ' (final)' : ''}` : 'none'}`);
 if (process.env.KILL_AFTER_DONE === '1') process.kill(process.pid, 'SIGKILL');
+// The process should now exit by itself. If something still holds it open after 10 s, say what (this timer does not
+// hold it open itself).
+setTimeout(() => console.log(`still running 10 s after the job finished; open: ${process.getActiveResourcesInfo().join(', ')}`), 10_000).unref();
