@@ -27,7 +27,9 @@ it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points ${mode} 
   await produce(brokers, input, events.slice(0, EVENTS / 2), (e) => e.key);
   const dir = await mkdtemp(join(tmpdir(), 'millrace-kafka-eos-'));
   const reader = await new TopicReader(brokers, output).start();
-  const env = { KAFKA_IN: input, KAFKA_OUT: output, KAFKA_GROUP: group, KAFKA_GUARANTEE: 'exactly-once', MILLRACE_KAFKA_BROKERS: brokers.join(',') };
+  // The transactional id prefix is the test's own (every run of the job in it keeps it, as a restarted instance must),
+  // so that test runs sharing a broker do not fence each other.
+  const env = { KAFKA_IN: input, KAFKA_OUT: output, KAFKA_GROUP: group, KAFKA_GUARANTEE: 'exactly-once', KAFKA_TXN_PREFIX: unique('eos-txn'), MILLRACE_KAFKA_BROKERS: brokers.join(',') };
   // A checkpoint stuck for 2 minutes fails the run with the subtasks it waited for, rather than leaving it silent.
   const args = ['--parallelism', '2', '--checkpoint-dir', dir, '--checkpoint-interval', '300ms', '--checkpoint-timeout', '2m', '--restore', 'latest'];
   try {
