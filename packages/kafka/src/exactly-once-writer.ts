@@ -68,9 +68,11 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
       const p = this.t.client.producer({ clientId: `${this.t.transactionalIdPrefix}.${this.me}`, transactionalId: `${this.t.transactionalIdPrefix}.${this.me}`, idempotent: true });
       // Initialising fences an earlier producer with this id and waits until the broker completed its open transaction.
       await this.slow(`initialising transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, p.connect());
-      this.producer = p;
       const m = await this.marker(this.me);
       if (m >= this.seq) this.seq = m + 1;
+      // Only now: a cut (`preCommit`) taken while the marker was read would have numbered its committable from 0, at
+      // or below what earlier runs wrote, and its commit would have skipped it as written — its output lost.
+      this.producer = p;
     })().catch((e) => { throw describeKafkaError(e, `${whereOf(this.t)} could not start its transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, this.t.client.brokers); });
     return this.opening;
   }

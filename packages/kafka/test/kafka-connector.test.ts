@@ -213,3 +213,35 @@ it('a rebalance while the source closes: its start lookup ends before the admin 
   k.handlers!.onAssignment([{ topic: 't', partition: 0 }]);
   assert.equal(k.adminCalls.filter((c) => c === 'committedOffsets').length, looked + 1);
 });
+
+it('exactly-once sink: a barrier while a restarted writer reads its marker numbers the cut after what earlier runs wrote (its output is not skipped as written)', async () => {
+  // An earlier run wrote committables 0..5 of subtask 0.
+  const k = new FakeKafka();
+  k.createTopic('out', 1);
+  const sink = KafkaSink.of({ value: serdes.string() }, { client: () => k.client(), topic: 'out', deliveryGuarantee: 'exactly-once' });
+  const earlier = sink.createWriter({ ...ctx('out'), uid: 'out' });
+  for (let i = 0; i < 6; i++) {
+    await earlier.write([`old${i}`], [i], 1);
+    await earlier.commit!(await earlier.preCommit!(i + 1));
+  }
+  await earlier.close!();
+  assert.equal(k.logs.get('out')![0]!.length, 6);
+
+  // The restarted writer's first records arrive; its marker lookup is held, and a barrier comes meanwhile.
+  let release: () => void = () => {};
+  k.lookupGate = new Promise<void>((r) => { release = r; });
+  const lookups = (): number => k.adminCalls.filter((c) => c === 'committedOffsets').length;
+  const before = lookups();
+  const w = sink.createWriter({ ...ctx('out'), uid: 'out' });
+  await w.restore!(undefined);
+  const wrote = w.write(['new'], [10], 1);
+  while (lookups() === before) await new Promise((r) => setImmediate(r));
+  const cut = w.preCommit!(7);
+  release();
+  await wrote;
+  const cs = await cut;
+  assert.deepEqual(cs.map((c) => c.seq), [6], 'numbered after the 6 committables written before');
+  await w.commit!(cs);
+  assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['old0', 'old1', 'old2', 'old3', 'old4', 'old5', 'new']);
+  await w.close!();
+});
