@@ -46,11 +46,18 @@ it(`exactly-once: ${KILLS} SIGKILLs of the job process at seeded points ${mode} 
         producedRest = true;
         void produce(brokers, input, events.slice(EVENTS / 2), (e) => e.key);
       }
-      await waitFor(async () => {
-        if (job.child.exitCode !== null) throw new Error(`the job exited early (${job.child.exitCode}):\n${job.output()}`);
-        return byCheckpoints ? (completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0) >= before + target || (completedCheckpoints(dir, 'kafka-counting').length > 0 && reader.records.length >= EVENTS)
-          : reader.records.length >= Math.min(EVENTS, seen + target);
-      }, `kill point ${k} (${byCheckpoints ? `${target} checkpoint(s)` : `${target} more output records`})\n${job.output()}`, 180_000);
+      const what = `kill point ${k} (${byCheckpoints ? `${target} checkpoint(s)` : `${target} more output records`})`;
+      // A run that exits on its own (it failed) ends the wait at once; a timeout or an exit shows the run's output.
+      const exitedEarly = job.exited.then((code) => { throw new Error(`${what}: the job exited early (${code})`); });
+      exitedEarly.catch(() => {});
+      try {
+        await Promise.race([exitedEarly, waitFor(() => (byCheckpoints
+          ? (completedCheckpoints(dir, 'kafka-counting').at(-1) ?? 0) >= before + target || (completedCheckpoints(dir, 'kafka-counting').length > 0 && reader.records.length >= EVENTS)
+          : reader.records.length >= Math.min(EVENTS, seen + target)), what, 180_000)]);
+      } catch (e) {
+        job.child.kill('SIGKILL');
+        throw new Error(`${(e as Error).message}\n${await describeTopic(brokers, output, reader)}\nthis run's output:\n${job.output().slice(-8000)}`, { cause: e });
+      }
       job.child.kill('SIGKILL');
       await job.exited;
     }

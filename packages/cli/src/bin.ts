@@ -71,8 +71,12 @@ async function main(argv: readonly string[]): Promise<number> {
 const EXIT_GRACE_MS = 5_000;
 function exitEvenIfHeldOpen(): void {
   setTimeout(() => {
-    const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
-    io.err(`millrace: the command ended but ${open.length > 0 ? open.join(', ') : 'something'} kept the process running for ${EXIT_GRACE_MS / 1000} s; exiting`);
+    // Output still on its way to a slow reader (`millrace run job.ts | less`) is no leak: wait until it is written.
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) {
+      exitEvenIfHeldOpen();
+      return;
+    }
+    io.err(`millrace: the command ended but ${process.getActiveResourcesInfo().join(', ') || 'something'} kept the process running for ${EXIT_GRACE_MS / 1000} s; exiting`);
     process.exit();
   }, EXIT_GRACE_MS).unref();
 }

@@ -105,3 +105,11 @@ test('a job whose only source is waiting on its rate limit runs to the end inste
   assert.equal(r.stdout.trim().split('\n').length, 40, r.stdout);
   assert.match(r.stderr, /rate-limited: finished, 40 records read/);
 });
+
+test('a command that ended exits even when something it loaded keeps the process open, naming what was open', { timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [bin, 'run', fixture('leaky.ts')], { encoding: 'utf8', timeout: 50_000 });
+  assert.equal(r.signal, null, `the process had to be killed:\n${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /leaky: finished, 3 records read/);
+  assert.match(r.stderr, /millrace: the command ended but .*Timeout.* kept the process running for 5 s; exiting/);
+});

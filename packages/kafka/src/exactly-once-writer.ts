@@ -67,7 +67,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
       this.partitions = await topicPartitions(this.t, this.admin);
       const p = this.t.client.producer({ clientId: `${this.t.transactionalIdPrefix}.${this.me}`, transactionalId: `${this.t.transactionalIdPrefix}.${this.me}`, idempotent: true });
       // Initialising fences an earlier producer with this id and waits until the broker completed its open transaction.
-      await this.slow(`initialising transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, p.connect());
+      await this.slow(`${whereOf(this.t)}: initialising transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, p.connect());
       const m = await this.marker(this.me);
       if (m >= this.seq) this.seq = m + 1;
       // Only now: a cut (`preCommit`) taken while the marker was read would have numbered its committable from 0, at
@@ -81,7 +81,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private async marker(from: number): Promise<number> {
     const known = this.markers.get(from);
     if (known !== undefined) return known;
-    const offs = await this.slow(`reading the marker of subtask ${from} (group ${markerGroup(this.t.transactionalIdPrefix, from)})`, this.admin!.committedOffsets(markerGroup(this.t.transactionalIdPrefix, from), [this.t.topic]));
+    const offs = await this.slow(`${whereOf(this.t)}: reading the marker of subtask ${from} (group ${markerGroup(this.t.transactionalIdPrefix, from)})`, this.admin!.committedOffsets(markerGroup(this.t.transactionalIdPrefix, from), [this.t.topic]));
     const m = offs.find((o) => o.topic === this.t.topic && o.partition === 0)?.offset ?? -1;
     const v = Math.max(m, this.markers.get(from) ?? -1);
     this.markers.set(from, v);
@@ -170,9 +170,9 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
     }
   }
 
-  /** Awaits one client call of the commit path; logs what it waits for if that takes long (the client retries). */
+  /** Awaits one client call of the commit path; logs what it waits for (`what` names the sink) if that takes long. */
   private slow<R>(what: string, work: Promise<R>): Promise<R> {
-    return noticeIfSlow(this.t.ctx.clock, SLOW_COMMIT_STEP_NOTICE_MS, () => this.t.log(`[millrace] ${whereOf(this.t)}: ${what} has taken more than ${SLOW_COMMIT_STEP_NOTICE_MS / 1000} s; the client retries with backoff (the \`retry\` option) before failing`), work);
+    return noticeIfSlow(this.t.ctx.clock, SLOW_COMMIT_STEP_NOTICE_MS, () => this.t.log(`[millrace] ${what} has taken more than ${SLOW_COMMIT_STEP_NOTICE_MS / 1000} s; the client retries with backoff (the \`retry\` option) before failing`), work);
   }
 
   /**

@@ -194,21 +194,20 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     if (this.deadLettered > 0) this.log(`[millrace] ${this.where}: ${this.deadLettered} undecodable record(s) went to dead-letter topic '${this.opts.deadLetterTopic}'`);
     await this.opening?.catch(() => {});
     await this.consumer?.disconnect().catch(() => {});
-    // Lookups started by a rebalance during the close: the admin client connects again on demand, so disconnecting
-    // it before they end would leave a connection open that keeps the process alive after the job finished.
-    while (this.lookups.size > 0) await Promise.allSettled([...this.lookups]);
     await this.dlq?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});
   }
 
-  /** Admin lookups in flight (start offsets, group members), awaited by `close` before the admin disconnects. */
-  private readonly lookups = new Set<Promise<unknown>>();
-
+  /**
+   * An admin lookup (start offsets, group members). One that ends after the close disconnects the admin client again:
+   * the client connects again on demand, so a lookup a rebalance started during the close would otherwise leave a
+   * connection open that keeps the process alive after the job finished. (Waiting for it in `close` instead could
+   * hold a cancel for minutes of retries while a broker is down.)
+   */
   private lookup<R>(work: () => Promise<R>): Promise<R> {
     const p = work();
-    const settled = p.then(() => {}, () => {});
-    this.lookups.add(settled);
-    void settled.then(() => this.lookups.delete(settled));
+    const again = (): void => { if (this.closed) void this.admin?.disconnect().catch(() => {}); };
+    p.then(again, again);
     return p;
   }
 
@@ -336,6 +335,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       if (g > 1 && start >= 0 && start > mine) takenOver.push(`${p.split} at offset ${start}`);
       if (start < 0) start = this.initial.get(p.key) ?? -1;
       if (start < 0) {
+        if (this.closed) return;
         if (!lows.has(p.tp.topic)) for (const o of await this.lookup(() => this.admin!.topicOffsets(p.tp.topic))) lows.set(tpKey(p.tp.topic, o.partition), o.low);
         start = lows.get(p.key) ?? 0;
       }

@@ -76,3 +76,46 @@ test('a sink commit still running after 30 s is logged, naming the subtask and t
   assert.equal((await handle.done).status, 'finished');
   assert.deepEqual(committed[0], [1, 2]);
 });
+
+test('the notices stop when the job is cancelled while the commit still runs', { timeout: 60_000 }, async () => {
+  let commitStarted: () => void = () => {};
+  const started = new Promise<void>((r) => (commitStarted = r));
+  const job = defineJob('cancelled-commit', (env) => {
+    env.fromSource<number>({
+      description: 'one record, then waits',
+      createReader(): SourceReader<number> {
+        let sent = false;
+        return {
+          next() {
+            if (!sent) { sent = true; return { values: [1] }; }
+            return new Promise<null>(() => {});
+          },
+          snapshot: () => sent,
+          restore: (p) => { sent = p === true; },
+        };
+      },
+    }, { uid: 'numbers' }).sinkTo({
+      description: 'a sink whose commit never returns',
+      createWriter(): SinkWriter<number, number> {
+        let current: number[] = [];
+        return {
+          write(values, _ts, count) { current.push(...values.slice(0, count)); },
+          preCommit() { const cut = current; current = []; return cut; },
+          commit() { commitStarted(); return new Promise<void>(() => {}); },
+        };
+      },
+    }, { uid: 'stuck' });
+  });
+  const clock = new ManualClock(0);
+  const logs: string[] = [];
+  const handle = runJob(job, { workers: 0, clock, log: (m) => logs.push(m) });
+  const first = handle.checkpoint();
+  first.catch(() => {});
+  await started;
+  clock.advance(SLOW_COMMIT_NOTICE_MS);
+  assert.equal(logs.filter((l) => /still committing/.test(l)).length, 1);
+  assert.equal((await handle.cancel()).status, 'cancelled');
+  await assert.rejects(first, /checkpoint 1 of job 'cancelled-commit' did not complete: the job stopped first/);
+  clock.advance(10 * SLOW_COMMIT_NOTICE_MS);
+  assert.equal(logs.filter((l) => /still committing/.test(l)).length, 1, logs.join('\n'));
+});

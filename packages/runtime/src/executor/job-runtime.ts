@@ -391,6 +391,7 @@ export class JobRuntime implements SubtaskHost {
   stopTimers(): void {
     for (const s of this.scheduled.values()) s.cancel();
     this.scheduled.clear();
+    for (const stop of [...this.slowNotices]) stop();
   }
 
   // ---- checkpoints ----
@@ -433,7 +434,7 @@ export class JobRuntime implements SubtaskHost {
         // Committables of the completed checkpoint may not have been committed before the crash: commit again (idempotent).
         const all = (sinkStates ?? []).filter((x) => x.subtask % s.chain.parallelism === s.index).flatMap((x) => x.committables ?? []);
         if (all.length > 0 && s.sinkWriter.commit) {
-          await this.noticeIfSlow(`sink ${describeSubtask(s.chain, s.index)} is still committing the restored checkpoint's output`, s.sinkWriter.commit(all));
+          await this.noticeIfSlow(`sink ${describeSubtask(s.chain, s.index)} is still committing the restored checkpoint's output`, s.sinkWriter.commit(all), 'the job starts only once it is done');
         }
       }
     }
@@ -550,23 +551,33 @@ export class JobRuntime implements SubtaskHost {
    * what is waiting. Checkpoints commit in order, so one commit that hangs holds back every later checkpoint's output:
    * the log says which subtask it is, where a timeout would only say that nothing completes.
    */
-  private async noticeIfSlow<T>(what: string, work: T | Promise<T>): Promise<T> {
+  private async noticeIfSlow<T>(what: string, work: T | Promise<T>, holds = 'later checkpoints complete only once it is done'): Promise<T> {
     if (!(work instanceof Promise)) return work;
     const began = this.clock.now();
-    let cancel: () => void = () => {};
+    let cancelTimer: () => void = () => {};
+    const stop = (): void => {
+      cancelTimer();
+      this.slowNotices.delete(stop);
+    };
     const arm = (at: number): void => {
-      cancel = this.clock.schedule(at, () => {
-        this.log?.(`job '${this.jobName}': ${what} after ${Math.round((this.clock.now() - began) / 1000)} s; later checkpoints complete only once it is done`);
+      cancelTimer = this.clock.schedule(at, () => {
+        // A stopped job (cancelled, failed) says nothing more about commits it no longer waits for.
+        if (this.abort.signal.aborted) return stop();
+        this.log?.(`job '${this.jobName}': ${what} after ${Math.round((this.clock.now() - began) / 1000)} s; ${holds}`);
         arm(this.clock.now() + SLOW_COMMIT_NOTICE_MS);
       });
     };
+    this.slowNotices.add(stop);
     arm(began + SLOW_COMMIT_NOTICE_MS);
     try {
       return await work;
     } finally {
-      cancel();
+      stop();
     }
   }
+
+  /** The slow-commit notices armed now (`noticeIfSlow`), stopped with the job's timers. */
+  private readonly slowNotices = new Set<() => void>();
 
   /** Injects barrier n at every source (now, between two batches) and resolves when the checkpoint completed. */
   triggerCheckpoint(savepoint = false): Promise<CheckpointInfo> {
@@ -734,7 +745,8 @@ export class JobRuntime implements SubtaskHost {
     const p = this.inFlight;
     if (p) {
       this.inFlight = undefined;
-      p.reject(new CheckpointError(`checkpoint ${p.id} of job '${this.jobName}' did not complete: the job stopped first`));
+      // Skipped, not failed: a cancel is no checkpoint failure (`tolerableCheckpointFailures`).
+      p.reject(new CheckpointSkipped(`checkpoint ${p.id} of job '${this.jobName}' did not complete: the job stopped first`));
     }
     if (!this.abort.signal.aborted) this.abort.abort();
     for (const s of this.sources) await s.reader.close?.();

@@ -166,8 +166,9 @@ function startAttempt(
         if (p.records.length === totalSubtasks) {
           writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now(), p.final).then((w) => {
             // Aborted by the timeout while it was written: not committed; the workers keep its committables for the
-            // next checkpoint.
-            if (p.aborted) return;
+            // next checkpoint. Or the attempt ended meanwhile (cancelled, failed): nothing of it is committed, and a
+            // restart restores the checkpoint before it.
+            if (p.aborted || pending !== p || stopping) return;
             p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final, subtasks: w.subtasks };
             // Sinks may commit it from now on: a restart after a failure mid-commit must restore this checkpoint (and
             // commit it again, idempotently), not the one before, whose replay would write its output a second time.
@@ -221,14 +222,22 @@ function startAttempt(
         if (++finalCommitted === W) {
           const recordsRead = [...metrics.values()].reduce((n, x) => n + x.recordsRead, 0);
           stopping = true;
-          void Promise.allSettled(tasks).then(() => pool.destroy()).catch(() => {});
-          // Sinks relayed to this thread end here, once every worker's input ended.
+          // Sinks relayed to this thread end here, once every worker's input ended; the job is done once every
+          // worker also closed its sources and sinks (client connections, their last log lines).
           (async () => {
             for (const w of collectWriters.values()) {
               await w.finish?.();
               await w.close?.();
             }
-          })().then(() => resolveDone({ recordsRead }), (e) => fail(e instanceof Error ? e : new Error(String(e))));
+            await Promise.allSettled(tasks);
+          })().then(() => {
+            void pool.destroy().catch(() => {});
+            resolveDone({ recordsRead });
+          }, (e: unknown) => {
+            // `fail` does nothing once stopping: end the attempt with the error here.
+            failure = e instanceof Error ? e : new Error(String(e));
+            void pool.destroy().catch(() => {}).finally(() => rejectDone(failure!));
+          });
         }
         return;
       case 'metrics':
@@ -356,7 +365,7 @@ function startAttempt(
       // committed everywhere; a restore commits it again).
       const p = pending;
       pending = undefined;
-      p?.reject(new CheckpointError(`checkpoint ${p.id} of job '${plan.jobName}' did not complete: the job was cancelled first`));
+      p?.reject(new CheckpointSkipped(`checkpoint ${p.id} of job '${plan.jobName}' did not complete: the job was cancelled first`));
       broadcast({ type: 'cancel' });
       await pool.destroy().catch(() => {});
       rejectDone(new MillraceError(`job '${plan.jobName}' was cancelled`));
