@@ -332,7 +332,9 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       let start = -1;
       const mine = Math.max(p.next ?? -1, this.restored.get(p.key) ?? -1);
       for (const c of [p.next, this.restored.get(p.key), committed.get(p.key)]) if (c !== undefined && c > start) start = c;
-      if (g > 1 && start >= 0 && start > mine) takenOver.push(`${p.split} at offset ${start}`);
+      // Continued from offsets another instance committed: in a rebalance, or at the first assignment after a restore
+      // (a restart of one instance may move partitions: the group's assignment is not sticky).
+      if ((g > 1 || this.restoredAny) && start >= 0 && start > mine) takenOver.push(`${p.split} at offset ${start}`);
       if (start < 0) start = this.initial.get(p.key) ?? -1;
       if (start < 0) {
         if (this.closed) return;
@@ -342,7 +344,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       starts.push(start);
     }
     if (takenOver.length > 0 && g === this.generation) {
-      this.log(`[millrace] ${this.where}: continuing ${takenOver.join(', ')} from the offsets committed by the instance that read them before; keyed state does not move with them, and their records behind this instance's watermark are late (see the README, "Keyed state across instances")`);
+      this.log(`[millrace] ${this.where}: continuing ${takenOver.join(', ')} from the group's committed offsets, ahead of this instance's own position (another instance read them since${g === 1 ? ', or the checkpoint restored is older than the group\'s offsets' : ''}); keyed state does not move with them, and their records behind this instance's watermark are late (see the README, "Keyed state across instances")`);
     }
     if (g !== this.generation || this.closed) return; // a newer assignment looks again, or the consumer is gone
     const resume: TopicPartition[] = [];

@@ -246,3 +246,23 @@ it('exactly-once sink: a barrier while a restarted writer reads its marker numbe
   assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['old0', 'old1', 'old2', 'old3', 'old4', 'old5', 'new']);
   await w.close!();
 });
+
+it('after a restore, a partition whose group offset is ahead of the checkpoint (another instance read it since) is continued from there, and the log says so', async () => {
+  const k = new FakeKafka();
+  k.createTopic('t', 2);
+  for (let i = 0; i < 8; i++) k.append('t', i % 2, JSON.stringify(i));
+  // This instance's checkpoint: partition 0 at 1, partition 1 at 2. The group has partition 0 at 3 (another
+  // instance read further) and partition 1 at 2 (this instance's own last commit).
+  k.committed.set('g|t|0', 3);
+  k.committed.set('g|t|1', 2);
+  const logs: string[] = [];
+  const r = KafkaSource.json<number>({ client: () => k.client(), topics: ['t'], groupId: 'g', log: (m) => logs.push(m) }).createReader(ctx());
+  await r.restore!({ v: 1, offsets: [['t', 0, 1], ['t', 1, 2]] }, []);
+  const got = (await read<number>(r, 3)).flatMap((b) => b.values).sort((a, b) => a - b);
+  // Partition 0 holds 0, 2, 4, 6 and partition 1 holds 1, 3, 5, 7: from offset 3 and offset 2.
+  assert.deepEqual(got, [5, 6, 7]);
+  const notes = logs.filter((l) => /continuing/.test(l));
+  assert.equal(notes.length, 1, logs.join('\n'));
+  assert.match(notes[0]!, /continuing t-0 at offset 3 from the group's committed offsets, ahead of this instance's own position \(another instance read them since, or the checkpoint restored is older than the group's offsets\); keyed state does not move with them/);
+  await r.close!();
+});

@@ -72,7 +72,7 @@ test('periodic checkpoints timing out fail the job once more than tolerableCheck
       clock.advance(100);
       await new Promise((r) => setImmediate(r));
     }
-    assert.match((failure as Error).message, /job 'held-pre-commit' fails: 2 checkpoint\(s\) failed in a row, more than tolerableCheckpointFailures = 1 .*checkpoint 2 expired after 500 ms/);
+    assert.match((failure as Error).message, /job 'held-pre-commit' fails: checkpoint 2 expired after 500 ms .*\(2 checkpoint\(s\) failed in a row, more than tolerableCheckpointFailures = 1; a higher value rides out failures that pass by themselves\)/);
     const text = logs.join('\n');
     assert.match(text, /checkpoint 1 expired after 500 ms \(checkpointTimeout 500 ms\)/);
     assert.match(text, /\(1 failed checkpoint\(s\) in a row, 1 tolerated\)/);

@@ -33,8 +33,9 @@ export class CheckpointFailures {
     this.consecutive++;
     if (this.consecutive <= this.tolerable) return undefined;
     const why = (e as Error)?.message ?? String(e);
+    // The cause first: it says what to fix; raising the tolerance only helps against failures that pass.
     return new CheckpointError(
-      `job '${this.jobName}' fails: ${this.consecutive} checkpoint(s) failed in a row, more than tolerableCheckpointFailures = ${this.tolerable} (raise it to ride out failures; the last one: ${why})`,
+      `job '${this.jobName}' fails: ${why} (${this.consecutive} checkpoint(s) failed in a row, more than tolerableCheckpointFailures = ${this.tolerable}; a higher value rides out failures that pass by themselves)`,
       { cause: e },
     );
   }
