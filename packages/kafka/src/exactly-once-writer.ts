@@ -73,8 +73,11 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
       const m = await this.marker(this.me);
       if (m >= this.seq) this.seq = m + 1;
       // Only now: a cut (`preCommit`) taken while the marker was read would have numbered its committable from 0, at
-      // or below what earlier runs wrote, and its commit would have skipped it as written — its output lost.
+      // or below what earlier runs wrote, and its commit would have skipped it as written — its output lost. In the
+      // same step, the records written meanwhile go ahead of any written from now on.
       this.producer = p;
+      for (const m of this.encodeRaw(this.raw)) this.buffer.push(m);
+      this.raw = [];
     })().catch((e) => { throw describeKafkaError(e, `${whereOf(this.t)} could not start its transactional producer '${this.t.transactionalIdPrefix}.${this.me}'`, this.t.client.brokers); });
     return this.opening;
   }
@@ -96,10 +99,8 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
     if (!this.producer) {
       // Kept here, so that a barrier before the connection completes cuts them into its checkpoint.
       this.raw.push({ values: values.slice(0, count), timestamps: timestamps.slice(0, count) });
-      return this.open().then(() => {
-        for (const m of this.encodeRaw(this.raw)) this.buffer.push(m);
-        this.raw = [];
-      });
+      // `open` encodes them once it knows the partitions (the caller waits for it: backpressure).
+      return this.open().then(() => {});
     }
     const ms = encodeAll(this.t, values, timestamps, count, this.partitions);
     for (const m of ms) this.buffer.push(m);

@@ -343,7 +343,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       }
       starts.push(start);
     }
-    if (takenOver.length > 0 && g === this.generation) {
+    if (takenOver.length > 0 && g === this.generation && !this.closed) {
       this.log(`[millrace] ${this.where}: continuing ${takenOver.join(', ')} from the group's committed offsets, ahead of this instance's own position (another instance read them since${g === 1 ? ', or the checkpoint restored is older than the group\'s offsets' : ''}); keyed state does not move with them, and their records behind this instance's watermark are late (see the README, "Keyed state across instances")`);
     }
     if (g !== this.generation || this.closed) return; // a newer assignment looks again, or the consumer is gone

@@ -165,11 +165,17 @@ function startAttempt(
         p.records.push({ ...m.record, ackMs: Date.now() - p.startedAt });
         if (p.records.length === totalSubtasks) {
           writeCheckpoint(opts.storage, physical, p.records, p.id, p.savepoint, Date.now(), p.final).then((w) => {
-            // Aborted by the timeout while it was written: not committed; the workers keep its committables for the
-            // next checkpoint. Or the attempt ended meanwhile (cancelled, failed): nothing of it is committed, and a
-            // restart restores the checkpoint before it.
-            if (p.aborted || pending !== p || stopping) return;
-            p.info = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final, subtasks: w.subtasks };
+            const info: CheckpointInfo = { checkpointId: p.id, path: w.path, durationMs: 0, sizeBytes: w.sizeBytes, states: w.states, final: p.final, subtasks: w.subtasks };
+            // Written, it is what a restart restores (as `--restore latest` would find it): restoring the checkpoint
+            // before it could remove output this one holds (a file sink drops pending parts numbered after it).
+            // Restoring a written checkpoint is always safe: the restore commits it again.
+            // Aborted by the timeout while it was written, or the attempt ended meanwhile (cancelled, failed): it is
+            // not committed here; the workers keep its committables for the next checkpoint.
+            if (p.aborted || pending !== p || stopping) {
+              onCheckpoint(info, 'written');
+              return;
+            }
+            p.info = info;
             // Sinks may commit it from now on: a restart after a failure mid-commit must restore this checkpoint (and
             // commit it again, idempotently), not the one before, whose replay would write its output a second time.
             onCheckpoint(p.info, 'written');
