@@ -60,9 +60,10 @@ export interface ReadRecord {
 export class TopicReader {
   readonly records: ReadRecord[] = [];
   private consumer: Consumer | undefined;
-  constructor(private readonly brokers: readonly string[], readonly topic: string) {}
+  /** `readUncommitted` also reads open and aborted transactions' records (for diagnostics). */
+  constructor(private readonly brokers: readonly string[], readonly topic: string, private readonly readUncommitted = false) {}
   async start(): Promise<this> {
-    const c = (this.consumer = kafka(this.brokers).consumer({ groupId: unique('reader'), readUncommitted: false, maxWaitTimeInMs: 200 }));
+    const c = (this.consumer = kafka(this.brokers).consumer({ groupId: unique('reader'), readUncommitted: this.readUncommitted, maxWaitTimeInMs: 200 }));
     await c.connect();
     await c.subscribe({ topics: [this.topic], fromBeginning: true });
     await c.run({
@@ -107,18 +108,14 @@ export async function describeTopic(brokers: readonly string[], topic: string, r
         return m;
       };
       const scan = async (readUncommitted: boolean): Promise<Map<number, { n: number; max: number }>> => {
-        const seen: ReadRecord[] = [];
-        const c = kafka(brokers).consumer({ groupId: unique('diagnose'), readUncommitted, maxWaitTimeInMs: 200 });
-        await c.connect();
+        const fresh = await new TopicReader(brokers, topic, readUncommitted).start();
         try {
-          await c.subscribe({ topics: [topic], fromBeginning: true });
-          await c.run({ eachMessage: async ({ partition, message }) => { seen.push({ partition, offset: Number(message.offset), key: null, value: null, headers: {} }); } });
           // Diagnostics only: read for a while, then report what was read.
           await new Promise((r) => setTimeout(r, scanMs));
         } finally {
-          await c.disconnect();
+          await fresh.stop();
         }
-        return byPart(seen);
+        return byPart(fresh.records);
       };
       const [committed, uncommitted] = [await scan(false), await scan(true)];
       const mine = byPart(reader?.records);

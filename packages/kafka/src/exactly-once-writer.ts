@@ -49,8 +49,12 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private readonly writtenBefore = new Map<number, number>();
   private seq = 0;
   private readonly unconfirmed: KafkaCommittable[] = [];
-  /** The seqs of committables cut by this writer (not restored): a check that none is ever skipped as written before. */
-  private readonly cutHere = new Set<number>();
+  /**
+   * The seq of the first committable this writer cut: every later cut has a larger one, every restored committable a
+   * smaller one (a restore commits them before anything is cut). For the check that no cut of this run is ever skipped
+   * as written before.
+   */
+  private firstCut = Number.POSITIVE_INFINITY;
   private chain: Promise<void> = Promise.resolve();
   private restoredCount = 0;
   private skipped = 0;
@@ -119,7 +123,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
     const build = (): KafkaCommittable[] => {
       const records = raw.length > 0 ? [...this.encodeRaw(raw), ...buffered] : buffered;
       if (records.length > 0) {
-        this.cutHere.add(this.seq);
+        if (this.firstCut === Number.POSITIVE_INFINITY) this.firstCut = this.seq;
         this.unconfirmed.push({ from: this.me, seq: this.seq++, records: records.map(storeRecord) });
       }
       return this.unconfirmed.slice();
@@ -142,7 +146,7 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, KafkaCommittable> {
       if (c.from === this.me && c.seq >= this.seq) this.seq = c.seq + 1;
       if (c.seq <= (await this.marker(c.from))) {
         // Never skip a cut of this run as written by an earlier one: that would lose its output without a word.
-        if (c.from === this.me && this.cutHere.has(c.seq) && c.seq <= (this.writtenBefore.get(c.from) ?? -1)) {
+        if (c.from === this.me && c.seq >= this.firstCut && c.seq <= (this.writtenBefore.get(c.from) ?? -1)) {
           throw new KafkaConnectorError('transaction', `${whereOf(this.t)}: committable ${c.seq} was cut in this run but numbered at or below what earlier runs wrote (marker ${this.writtenBefore.get(c.from)} in group ${markerGroup(this.t.transactionalIdPrefix, c.from)}); refusing to skip it. This is a bug in the sink: the job fails (and restarts from its last checkpoint if it has a restart strategy).`);
         }
         // Written before a restart, or (the usual case) by this writer's commit of an earlier checkpoint, while it

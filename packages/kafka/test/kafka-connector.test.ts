@@ -241,7 +241,7 @@ it('exactly-once sink: a barrier while a restarted writer reads its marker numbe
   release();
   await wrote;
   const cs = await cut;
-  assert.deepEqual(cs.map((c) => c.seq), [6], 'numbered after the 6 committables written before');
+  assert.deepEqual(cs.map((c) => (c as { seq: number }).seq), [6], 'numbered after the 6 committables written before');
   await w.commit!(cs);
   assert.deepEqual(k.logs.get('out')![0]!.map((m) => m.value!.toString()), ['old0', 'old1', 'old2', 'old3', 'old4', 'old5', 'new']);
   await w.close!();

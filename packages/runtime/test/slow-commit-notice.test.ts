@@ -9,21 +9,21 @@ import { defineJob, type SinkWriter, type SourceReader } from '@millrace/core';
 import { runJob, SLOW_COMMIT_NOTICE_MS } from '@millrace/runtime';
 import { ManualClock } from '@millrace/testing';
 
-test('a sink commit still running after 30 s is logged, naming the subtask and the checkpoint, until it returns', { timeout: 60_000 }, async () => {
+/**
+ * A job of `values` from a source that then waits (ending when `endInput` is called, if `bounded`), into a two-phase
+ * sink whose `commit` is the given function.
+ */
+function commitJob(name: string, values: number[], bounded: boolean, commit: (c: readonly number[]) => void | Promise<void>) {
   let endInput: () => void = () => {};
-  let releaseCommit: () => void = () => {};
-  let commitStarted: () => void = () => {};
-  const started = new Promise<void>((r) => (commitStarted = r));
-  const committed: number[][] = [];
-  const job = defineJob('slow-commit', (env) => {
+  const job = defineJob(name, (env) => {
     env.fromSource<number>({
-      description: 'two records, then waits',
-      bounded: true,
+      description: `${values.length} record(s), then waits`,
+      bounded,
       createReader(): SourceReader<number> {
         let sent = false;
         return {
           next() {
-            if (!sent) { sent = true; return { values: [1, 2] }; }
+            if (!sent) { sent = true; return { values }; }
             return new Promise<null>((r) => { endInput = () => r(null); });
           },
           snapshot: () => sent,
@@ -35,18 +35,27 @@ test('a sink commit still running after 30 s is logged, naming the subtask and t
       createWriter(): SinkWriter<number, number> {
         let current: number[] = [];
         return {
-          write(values, _ts, count) { current.push(...values.slice(0, count)); },
+          write(vs, _ts, count) { current.push(...vs.slice(0, count)); },
           preCommit() { const cut = current; current = []; return cut; },
-          commit(c) {
-            committed.push([...c]);
-            if (committed.length > 1) return;
-            // The first commit (checkpoint 1) waits for the test.
-            commitStarted();
-            return new Promise<void>((r) => { releaseCommit = r; });
-          },
+          commit,
         };
       },
     }, { uid: 'slow' });
+  });
+  return { job, endInput: () => endInput() };
+}
+
+test('a sink commit still running after 30 s is logged, naming the subtask and the checkpoint, until it returns', { timeout: 60_000 }, async () => {
+  let releaseCommit: () => void = () => {};
+  let commitStarted: () => void = () => {};
+  const started = new Promise<void>((r) => (commitStarted = r));
+  const committed: number[][] = [];
+  const { job, endInput } = commitJob('slow-commit', [1, 2], true, (c) => {
+    committed.push([...c]);
+    if (committed.length > 1) return;
+    // The first commit (checkpoint 1) waits for the test.
+    commitStarted();
+    return new Promise<void>((r) => { releaseCommit = r; });
   });
   const clock = new ManualClock(0);
   const logs: string[] = [];
@@ -80,32 +89,8 @@ test('a sink commit still running after 30 s is logged, naming the subtask and t
 test('the notices stop when the job is cancelled while the commit still runs', { timeout: 60_000 }, async () => {
   let commitStarted: () => void = () => {};
   const started = new Promise<void>((r) => (commitStarted = r));
-  const job = defineJob('cancelled-commit', (env) => {
-    env.fromSource<number>({
-      description: 'one record, then waits',
-      createReader(): SourceReader<number> {
-        let sent = false;
-        return {
-          next() {
-            if (!sent) { sent = true; return { values: [1] }; }
-            return new Promise<null>(() => {});
-          },
-          snapshot: () => sent,
-          restore: (p) => { sent = p === true; },
-        };
-      },
-    }, { uid: 'numbers' }).sinkTo({
-      description: 'a sink whose commit never returns',
-      createWriter(): SinkWriter<number, number> {
-        let current: number[] = [];
-        return {
-          write(values, _ts, count) { current.push(...values.slice(0, count)); },
-          preCommit() { const cut = current; current = []; return cut; },
-          commit() { commitStarted(); return new Promise<void>(() => {}); },
-        };
-      },
-    }, { uid: 'stuck' });
-  });
+  // A commit that never returns.
+  const { job } = commitJob('cancelled-commit', [1], false, () => { commitStarted(); return new Promise<void>(() => {}); });
   const clock = new ManualClock(0);
   const logs: string[] = [];
   const handle = runJob(job, { workers: 0, clock, log: (m) => logs.push(m) });

@@ -120,8 +120,8 @@ function startAttempt(
   // Checkpoint ids keep increasing across attempts, so a restarted job never overwrites an earlier checkpoint.
   let nextId = firstCheckpointId;
   let pending: {
-    id: number; savepoint: boolean; final: boolean; startedAt: number; records: AckRecord[]; committed: number;
-    /** The workers that committed the current phase (sinks, then sources), for the slow-commit notice. */
+    id: number; savepoint: boolean; final: boolean; startedAt: number; records: AckRecord[];
+    /** The workers that committed the current phase (sinks, then sources): it ends when all W did. */
     answered: Set<number>; phase: 'sinks' | 'sources'; cancelNotice: () => void;
     /** Resolves once the checkpoint completed and every worker committed it, or once it failed. */
     settled: Promise<void>;
@@ -188,24 +188,22 @@ function startAttempt(
       case 'committed': {
         const p = pending;
         if (!p || p.id !== m.id) return;
-        // Every worker's sinks committed: now the sources may report progress (e.g. commit Kafka offsets).
+        if (m.phase !== p.phase) return;
         p.answered.add(slot);
-        if (m.phase === 'sinks') {
-          if (++p.committed === W) {
-            p.phase = 'sources';
-            p.answered.clear();
-            broadcast({ type: 'commit', id: p.id, phase: 'sources' });
-          }
+        if (p.answered.size < W) return;
+        // Every worker's sinks committed: now the sources may report progress (e.g. commit Kafka offsets).
+        if (p.phase === 'sinks') {
+          p.phase = 'sources';
+          p.answered.clear();
+          broadcast({ type: 'commit', id: p.id, phase: 'sources' });
           return;
         }
-        if (++p.committed === 2 * W) {
-          p.cancelNotice();
-          pending = undefined;
-          const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
-          onCheckpoint(info, 'completed');
-          failures.succeeded();
-          p.resolve(info);
-        }
+        p.cancelNotice();
+        pending = undefined;
+        const info = { ...p.info!, durationMs: Date.now() - p.startedAt };
+        onCheckpoint(info, 'completed');
+        failures.succeeded();
+        p.resolve(info);
         return;
       }
       case 'subtask-finished': {
@@ -293,7 +291,7 @@ function startAttempt(
     const settled = new Promise<void>((r) => (settle = r));
     const startedAt = Date.now();
     const p: NonNullable<typeof pending> = {
-      id: nextId++, savepoint, final, startedAt, records: [], committed: 0, settled, aborted: false,
+      id: nextId++, savepoint, final, startedAt, records: [], settled, aborted: false,
       answered: new Set(), phase: 'sinks', cancelNotice: () => {},
       resolve: (i) => { clearTimeout(timer); p.cancelNotice(); settle(); resolve(i); },
       reject: (e) => { clearTimeout(timer); p.cancelNotice(); settle(); reject(e); },
